@@ -1,0 +1,1 @@
+//! `convex/_generated/`: the initial stubs and the final, analysis-driven files.

@@ -1,0 +1,1 @@
+//! One module per command; each has an `Args` struct and a `run` function.

@@ -1,0 +1,1 @@
+//! The one HTTP client: management API (`/api/`, `/v1/`), deployment API, version API.

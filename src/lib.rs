@@ -1,0 +1,30 @@
+//! A native, drop-in replacement for the `convex` command-line tool (npm `convex` 1.48.0).
+//!
+//! Map of the crate:
+//! - `cli`: the clap command tree (where every flag is parsed).
+//! - `commands`: one module per command, each `Args` + `run`.
+//! - `credentials`: the one place a deployment and a credential are chosen.
+//! - `http`: the one HTTP client (management API, deployment API, version API).
+//! - `project`: `convex.json`, `package.json` and the functions directory.
+//! - `bundler`: esbuild driven through its service protocol.
+//! - `codegen`: `convex/_generated/`.
+//! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
+//! - `local_backend`: local and anonymous backends.
+pub mod bundler;
+pub mod cli;
+pub mod codegen;
+pub mod commands;
+pub mod credentials;
+pub mod http;
+pub mod local_backend;
+pub mod output;
+pub mod project;
+pub mod push;
+
+/// The version of the official CLI this binary stands in for. It is what
+/// `--version` prints and what the `Convex-Client` header carries.
+pub const REFERENCE_VERSION: &str = "1.48.0";
+
+pub fn main() -> std::process::ExitCode {
+    cli::main()
+}

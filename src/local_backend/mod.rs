@@ -1,0 +1,1 @@
+//! Local and anonymous backends: binary cache and download, state folders, launch, stop.

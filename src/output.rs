@@ -1,0 +1,1 @@
+//! Human output on stderr: success/failure lines, spinners, prompts. stdout carries data only.

@@ -1,0 +1,1 @@
+//! The user's project: `package.json`, `convex.json` and the functions directory.
