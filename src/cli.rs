@@ -148,14 +148,14 @@ pub enum Parsed {
 /// errors itself.
 pub fn parse(argv: Vec<OsString>) -> Parsed {
     // `convex help <forwarded command>` shows that command's real help.
-    if argv.len() >= 3 && argv[1] == "help" {
-        if let Some(name) = argv[2].to_str() {
-            if FORWARDED_COMMANDS.contains(&name) {
-                let mut args: Vec<OsString> = argv[2..].to_vec();
-                args.push("--help".into());
-                return Parsed::Exit(crate::forward::forward(&args));
-            }
-        }
+    if argv.len() >= 3
+        && argv[1] == "help"
+        && let Some(name) = argv[2].to_str()
+        && FORWARDED_COMMANDS.contains(&name)
+    {
+        let mut args: Vec<OsString> = argv[2..].to_vec();
+        args.push("--help".into());
+        return Parsed::Exit(crate::forward::forward(&args));
     }
     let mut command = Cli::command();
     let matches = match command.try_get_matches_from_mut(argv) {

@@ -69,10 +69,10 @@ fn current_umask() -> u32 {
     // /proc where available, else assume the common 022.
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         for line in status.lines() {
-            if let Some(v) = line.strip_prefix("Umask:") {
-                if let Ok(mask) = u32::from_str_radix(v.trim(), 8) {
-                    return mask;
-                }
+            if let Some(v) = line.strip_prefix("Umask:")
+                && let Ok(mask) = u32::from_str_radix(v.trim(), 8)
+            {
+                return mask;
             }
         }
     }
