@@ -24,6 +24,7 @@ pub mod context;
 pub mod credentials;
 pub mod dotenv;
 pub mod env;
+pub mod env_file;
 pub mod env_vars;
 pub mod error;
 pub mod forward;

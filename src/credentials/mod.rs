@@ -328,6 +328,39 @@ pub fn initial_auth(
     Ok(None)
 }
 
+/// Fail unless the management credential is an account access token (the
+/// deploy-key commands need one; deploy keys cannot manage deploy keys).
+/// `action` starts the message, e.g. "Creating a deploy key". No request is
+/// sent.
+pub fn ensure_logged_in_with_access_token(
+    ctx: &crate::context::Context,
+    action: &str,
+) -> anyhow::Result<()> {
+    let auth = ctx.auth();
+    if auth.as_ref().is_some_and(ManagementAuth::is_access_token) {
+        return Ok(());
+    }
+    let next_step = match auth {
+        None => "Run `npx convex login` and try again.".to_string(),
+        Some(_) => {
+            let var = deploy_key::deploy_key_var_name(&ctx.env);
+            let place = match ctx.env.source(var) {
+                Some(crate::env::EnvSource::File(file)) => {
+                    format!(" (it is set in {})", file.display())
+                }
+                _ if ctx.options.env_file.is_some() => {
+                    " (it is set in the --env-file file)".to_string()
+                }
+                _ => String::new(),
+            };
+            format!("Unset {var}{place} and run `npx convex login`, then try again.")
+        }
+    };
+    Err(crate::error::fail(format!(
+        "{action} requires being logged in with a personal access token. {next_step}"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

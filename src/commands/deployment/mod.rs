@@ -61,3 +61,46 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Select and resolve the deployment a token command acts on (local
+/// backends are not probed).
+pub(crate) async fn resolve_target(
+    ctx: &crate::context::Context,
+    flags: &crate::credentials::SelectionFlags,
+) -> anyhow::Result<crate::credentials::DeploymentCredentials> {
+    let selection = crate::credentials::get_deployment_selection(ctx, flags).await?;
+    crate::credentials::load_selected_deployment_credentials(
+        ctx,
+        &selection,
+        crate::credentials::LoadOptions {
+            ensure_local_running: false,
+        },
+    )
+    .await
+}
+
+/// The deployment name, or the refusal for deployments that have no deploy
+/// keys (self-hosted, local, anonymous). `verb`: "create" or "delete".
+pub(crate) fn describe_refusal(
+    target: crate::credentials::DeploymentCredentials,
+    verb: &str,
+) -> anyhow::Result<String> {
+    let Some(fields) = target.fields else {
+        return Err(crate::error::fail(format!(
+            "Cannot {verb} a deploy key for a self-hosted deployment: deploy keys exist only for Convex Cloud deployments. Use the deployment's admin key instead."
+        )));
+    };
+    if fields.deployment_type.is_local() {
+        let kind = fields.deployment_type.as_str();
+        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        return Err(crate::error::fail(format!(
+            "Cannot {verb} a deploy key for {article} {kind} deployment ({}): it runs on this machine and needs no deploy key.",
+            fields.deployment_name
+        )));
+    }
+    Ok(fields.deployment_name)
+}
