@@ -278,6 +278,36 @@ async fn kitchen_sink_matches_reference() {
     assert_eq!(app.components[0].definition_path, "counter");
 }
 
+/// Custom functions directory, a local component that itself uses a
+/// component, and a published component package from `node_modules`.
+#[tokio::test]
+async fn components_match_reference() {
+    if !node_available() {
+        return;
+    }
+    let app = compare_fixture("components").await;
+    let paths: Vec<&str> = app
+        .components
+        .iter()
+        .map(|c| c.definition_path.as_str())
+        .collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.contains(&"counter"), "{paths:?}");
+    let widget = "../../node_modules/@acme/widget/dist/component";
+    assert!(paths.contains(&widget), "{paths:?}");
+    let counter = app
+        .components
+        .iter()
+        .find(|c| c.definition_path == "counter")
+        .unwrap();
+    assert_eq!(counter.dependencies, vec![widget]);
+    assert!(
+        counter.definition.source.contains("./_componentDeps/"),
+        "{}",
+        counter.definition.source
+    );
+}
+
 /// `--debug-bundle-path`: same files, byte for byte.
 #[tokio::test]
 async fn debug_bundle_matches_reference() {
