@@ -92,25 +92,23 @@ fn run_reference(project: &Path, args: &[&str]) {
 }
 
 /// The reference's StartPushRequest for `project`.
-fn reference_push_request(project: &Path) -> Value {
+fn reference_push_request(project: &Path, extra_args: &[&str]) -> Value {
     let out = tempfile::tempdir().unwrap();
     let request = out.path().join("request");
-    run_reference(
-        project,
-        &[
-            "--push-all-modules",
-            "--write-push-request",
-            request.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "--push-all-modules",
+        "--write-push-request",
+        request.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra_args);
+    run_reference(project, &args);
     let text = std::fs::read_to_string(out.path().join("request.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
-async fn our_bundle(project: &Path) -> AppBundle {
+async fn our_bundle(project: &Path, options: BundleOptions) -> AppBundle {
     let config = ProjectConfig::read(project).unwrap();
     let bundler = Bundler::start(project, None).unwrap();
-    let options = BundleOptions::default();
     let graph = bundler.component_graph(&config, &options).await.unwrap();
     let app = bundler.bundle_app(&config, &graph, &options).await.unwrap();
     bundler.stop();
@@ -207,9 +205,13 @@ fn to<T: serde::Serialize>(value: &T) -> Value {
 }
 
 async fn compare_fixture(name: &str) -> AppBundle {
+    compare_fixture_with(name, &[], BundleOptions::default()).await
+}
+
+async fn compare_fixture_with(name: &str, args: &[&str], options: BundleOptions) -> AppBundle {
     let tmp = prepare(name);
-    let request = reference_push_request(tmp.path());
-    let app = our_bundle(tmp.path()).await;
+    let request = reference_push_request(tmp.path(), args);
+    let app = our_bundle(tmp.path(), options).await;
     check_against_reference(&app, &request);
     app
 }
@@ -305,6 +307,28 @@ async fn components_match_reference() {
         counter.definition.source.contains("./_componentDeps/"),
         "{}",
         counter.definition.source
+    );
+}
+
+/// `--live-component-sources`: the component package resolves to its
+/// TypeScript sources through the `@convex-dev/component-source` condition.
+#[tokio::test]
+async fn live_component_sources_match_reference() {
+    if !node_available() {
+        return;
+    }
+    let options = BundleOptions {
+        live_component_sources: true,
+    };
+    let app = compare_fixture_with("components", &["--live-component-sources"], options).await;
+    let paths: Vec<&str> = app
+        .components
+        .iter()
+        .map(|c| c.definition_path.as_str())
+        .collect();
+    assert!(
+        paths.contains(&"../../node_modules/@acme/widget/src/component"),
+        "{paths:?}"
     );
 }
 
