@@ -332,6 +332,39 @@ async fn live_component_sources_match_reference() {
     );
 }
 
+/// Tricky directive prologues: our scanner must classify each file as the
+/// reference's Babel parse does (the environments are compared per module).
+#[tokio::test]
+async fn use_node_detection_matches_reference() {
+    if !node_available() {
+        return;
+    }
+    let app = compare_fixture("directives").await;
+    let node: Vec<&str> = app
+        .functions
+        .iter()
+        .filter(|m| m.environment == convex_cli::bundler::Environment::Node)
+        .filter(|m| !m.path.starts_with("_deps/"))
+        .map(|m| m.path.as_str())
+        .collect();
+    let mut expected = vec![
+        "bom.js",
+        "commentsFirst.js",
+        "crlf.js",
+        "hashbang.js",
+        "plainNode.js",
+        "postfixNextLine.js",
+        "semicolonNextLine.js",
+        "strictThenNode.js",
+        "trailingComment.js",
+        "twoOnOneLine.js",
+    ];
+    let mut node_sorted = node.clone();
+    node_sorted.sort();
+    expected.sort();
+    assert_eq!(node_sorted, expected);
+}
+
 /// `--debug-bundle-path`: same files, byte for byte.
 #[tokio::test]
 async fn debug_bundle_matches_reference() {
