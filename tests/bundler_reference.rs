@@ -365,6 +365,114 @@ async fn use_node_detection_matches_reference() {
     assert_eq!(node_sorted, expected);
 }
 
+/// `codegen --component-dir`: the reference has no `--write-push-request`
+/// there, so its start_push body is caught by a loopback mock.
+#[tokio::test]
+async fn component_dir_codegen_matches_reference() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    if !node_available() {
+        return;
+    }
+    let tmp = prepare("components");
+    let component_dir = "node_modules/@acme/widget/src/component";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/get_config_hashes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "config": {"functions": "convex/", "authInfo": []},
+            "moduleHashes": [], "nodeDependencies": [], "udfServerVersion": null
+        })))
+        .mount(&server)
+        .await;
+    // Stop the reference right after it sent what we want to see.
+    Mock::given(method("POST"))
+        .and(path("/api/deploy2/start_push"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            serde_json::json!({"code": "TestStop", "message": "captured by the test"}),
+        ))
+        .mount(&server)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new("node")
+        .arg(reference_cli())
+        .args([
+            "codegen",
+            "--typecheck",
+            "disable",
+            "--component-dir",
+            component_dir,
+        ])
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CONVEX_SELF_HOSTED_URL", server.uri())
+        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", "test-admin-key")
+        .output()
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let start_push = requests
+        .iter()
+        .find(|r| r.url.path() == "/api/deploy2/start_push")
+        .unwrap_or_else(|| {
+            panic!(
+                "the reference sent no start_push:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let mut body = Vec::new();
+    brotli_decompressor::BrotliDecompress(&mut start_push.body.as_slice(), &mut body).unwrap();
+    let request: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(request["forCodegen"], true);
+
+    let config = ProjectConfig::read(tmp.path()).unwrap();
+    let bundler = Bundler::start(tmp.path(), None).unwrap();
+    let options = BundleOptions::default();
+    let root = bundler
+        .synthetic_root_component(&config, Path::new(component_dir))
+        .unwrap();
+    let graph = bundler
+        .component_graph_from(&config, root, &options)
+        .await
+        .unwrap();
+    let app = bundler.bundle_app(&config, &graph, &options).await.unwrap();
+    bundler.stop();
+    check_against_reference(&app, &request);
+    assert!(app.functions.is_empty() && app.schema.is_none());
+    assert_eq!(
+        app.dependencies,
+        vec!["../../node_modules/@acme/widget/src/component"]
+    );
+    assert!(app.definition.source.contains("exampleComponentInstance"));
+}
+
+/// A component inside the functions directory is imported by a bare
+/// specifier in the synthetic config, which esbuild cannot resolve: the
+/// reference fails there, and so do we.
+#[tokio::test]
+async fn component_dir_inside_functions_dir_fails_like_reference() {
+    let tmp = prepare("components");
+    let config = ProjectConfig::read(tmp.path()).unwrap();
+    let bundler = Bundler::start(tmp.path(), None).unwrap();
+    let root = bundler
+        .synthetic_root_component(&config, Path::new("src/backend/counter"))
+        .unwrap();
+    let err = bundler
+        .component_graph_from(&config, root, &BundleOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("counter/convex.config.js"),
+        "{err}"
+    );
+    let err = bundler
+        .synthetic_root_component(&config, Path::new("src"))
+        .unwrap_err();
+    assert!(err.to_string().contains("convex.config.ts"), "{err}");
+    bundler.stop();
+}
+
 /// `--debug-bundle-path`: same files, byte for byte.
 #[tokio::test]
 async fn debug_bundle_matches_reference() {

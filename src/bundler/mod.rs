@@ -37,7 +37,7 @@ mod service;
 
 pub use components::{
     ComponentDirectory, ComponentGraph, DefinitionModule, is_component_directory,
-    qualified_definition_path, relative_path, to_component_definition_path,
+    qualified_definition_path, relative_path, synthetic_root, to_component_definition_path,
 };
 pub use debug_bundle::{DebugBundle, write_debug_bundle};
 pub use directives::has_use_node_directive;
@@ -199,6 +199,20 @@ impl Bundler {
         })
     }
 
+    /// The root of `codegen --component-dir <dir>`: a synthetic app in the
+    /// functions directory that uses only the component in `component_dir`
+    /// (relative to the project root, or absolute), which must hold a
+    /// `convex.config.ts`. Pass it to [`Bundler::component_graph_from`].
+    pub fn synthetic_root_component(
+        &self,
+        config: &ProjectConfig,
+        component_dir: &Path,
+    ) -> BundleResult<ComponentDirectory> {
+        let functions_dir = config.functions_dir(&self.project_root);
+        synthetic_root(&functions_dir, &self.project_root.join(component_dir))
+            .map_err(BundleError::invalid)
+    }
+
     /// Finds the app's components (step 1 of a push; codegen needs the
     /// result before anything else is bundled).
     pub async fn component_graph(
@@ -207,6 +221,17 @@ impl Bundler {
         options: &BundleOptions,
     ) -> BundleResult<ComponentGraph> {
         let root = self.root_component(config)?;
+        self.component_graph_from(config, root, options).await
+    }
+
+    /// [`Bundler::component_graph`] from a given root (the one of
+    /// [`Bundler::root_component`] or [`Bundler::synthetic_root_component`]).
+    pub async fn component_graph_from(
+        &self,
+        config: &ProjectConfig,
+        root: ComponentDirectory,
+        options: &BundleOptions,
+    ) -> BundleResult<ComponentGraph> {
         let functions_dir = config.functions_dir(&self.project_root);
         let live = options.live_component_sources;
         self.service
@@ -218,7 +243,9 @@ impl Bundler {
 
     /// Bundles everything a push sends: definitions, schemas and functions
     /// of the app and of every component. Independent esbuild builds run
-    /// concurrently.
+    /// concurrently. With a synthetic root (`--component-dir`) the app has
+    /// no code of its own: its schema, functions and node dependencies are
+    /// empty.
     pub async fn bundle_app(
         &self,
         config: &ProjectConfig,
@@ -458,8 +485,18 @@ async fn bundle_app_on(
     let extra_conditions = options.extra_conditions();
     let definitions =
         components::bundle_definitions(&service, &graph, options.live_component_sources);
-    let mut directories = vec![graph.root.clone()];
-    directories.extend(graph.components.iter().filter(|c| !c.is_root).cloned());
+    let synthetic = graph.root.synthetic_import.is_some();
+    let mut directories = Vec::new();
+    if !synthetic {
+        directories.push(graph.root.clone());
+    }
+    directories.extend(
+        graph
+            .components
+            .iter()
+            .filter(|c| !c.is_root && c.synthetic_import.is_none())
+            .cloned(),
+    );
     let directory_builds = join_all(directories.iter().map(|directory| {
         bundle_directory(
             &service,
@@ -498,7 +535,16 @@ async fn bundle_app_on(
             functions: bundle.functions,
         });
     }
-    let app = app.ok_or_else(|| BundleError::internal("no app implementation was bundled"))?;
+    let app = match app {
+        Some(app) => app,
+        None if synthetic => DirectoryBundle {
+            schema: None,
+            functions: Vec::new(),
+            node_dependencies: Vec::new(),
+            inputs: Vec::new(),
+        },
+        None => return Err(BundleError::internal("no app implementation was bundled")),
+    };
     let root_position = graph
         .components
         .iter()
