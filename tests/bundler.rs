@@ -192,7 +192,7 @@ async fn esbuild_binary_path_overrides_the_lookup() {
 /// `dev` keeps one bundler and rebuilds on every change.
 #[tokio::test]
 async fn one_service_serves_many_rebuilds() {
-    let tmp = project(&[("convex/a.ts", QUERY)]);
+    let tmp = project(&[("convex/a.ts", QUERY), ("convex/b.ts", QUERY)]);
     let root = tmp.path();
     let config = ProjectConfig::read(root).unwrap();
     let bundler = Bundler::start(root, None).unwrap();
@@ -214,6 +214,25 @@ async fn one_service_serves_many_rebuilds() {
         timings.push(started.elapsed());
         let a = app.functions.iter().find(|m| m.path == "a.js").unwrap();
         assert!(a.source.contains(&format!("=> {round}")), "{}", a.source);
+        // A long-lived service gives what a fresh one gives.
+        let fresh = Bundler::start(root, None).unwrap();
+        let fresh_graph = fresh
+            .component_graph(&config, &BundleOptions::default())
+            .await
+            .unwrap();
+        let expected = fresh
+            .bundle_app(&config, &fresh_graph, &BundleOptions::default())
+            .await
+            .unwrap();
+        fresh.stop();
+        assert_eq!(app, expected, "round {round}");
+        if round == 1 {
+            // A new entry point: the context is rebuilt with it.
+            write_files(root, &[("convex/c.ts", QUERY)]);
+        }
+        if round == 2 {
+            assert!(app.functions.iter().any(|m| m.path == "c.js"));
+        }
     }
     bundler.stop();
     eprintln!("bundle_app timings: {timings:?}");
