@@ -237,3 +237,22 @@ async fn one_service_serves_many_rebuilds() {
     bundler.stop();
     eprintln!("bundle_app timings: {timings:?}");
 }
+
+/// The esbuild process is replaced after a while (the client library keeps
+/// everything it ever read); builds go on as before.
+#[tokio::test]
+async fn esbuild_is_recycled_transparently() {
+    let tmp = project(&[("convex/a.ts", QUERY)]);
+    let root = tmp.path();
+    let config = ProjectConfig::read(root).unwrap();
+    let bundler = Bundler::start_with_recycle_limit(root, None, 1).unwrap();
+    let options = BundleOptions::default();
+    let mut results = Vec::new();
+    for _ in 0..3 {
+        let graph = bundler.component_graph(&config, &options).await.unwrap();
+        results.push(bundler.bundle_app(&config, &graph, &options).await.unwrap());
+    }
+    assert!(bundler.esbuild_generation().await.unwrap() >= 2);
+    assert_eq!(results[0], results[2]);
+    bundler.stop();
+}

@@ -163,6 +163,21 @@ impl Bundler {
     /// Fails with [`BundleErrorKind::Setup`] when `convex` or esbuild is not
     /// installed.
     pub fn start(project_root: &Path, esbuild_binary_path: Option<&Path>) -> BundleResult<Bundler> {
+        Self::start_with_recycle_limit(
+            project_root,
+            esbuild_binary_path,
+            service::RECYCLE_AFTER_BYTES,
+        )
+    }
+
+    /// [`Bundler::start`] with a custom threshold for replacing the esbuild
+    /// process (tests use a tiny one).
+    #[doc(hidden)]
+    pub fn start_with_recycle_limit(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        recycle_after_bytes: u64,
+    ) -> BundleResult<Bundler> {
         let project_root = std::fs::canonicalize(project_root).map_err(|err| {
             BundleError::setup(format!(
                 "The project directory {} is not usable: {err}",
@@ -170,7 +185,8 @@ impl Bundler {
             ))
         })?;
         let esbuild = esbuild::locate(&project_root, esbuild_binary_path)?;
-        let service = ServiceThread::spawn(esbuild.clone(), project_root.clone())?;
+        let service =
+            ServiceThread::spawn(esbuild.clone(), project_root.clone(), recycle_after_bytes)?;
         Ok(Bundler {
             service,
             project_root,
@@ -299,6 +315,15 @@ impl Bundler {
             udf_server_version: crate::REFERENCE_VERSION.to_string(),
             node_version: config.node.node_version.clone(),
         })
+    }
+
+    /// How many times the esbuild process was replaced (see
+    /// `RECYCLE_AFTER_BYTES` in `service.rs`).
+    #[doc(hidden)]
+    pub async fn esbuild_generation(&self) -> BundleResult<u64> {
+        self.service
+            .run(|service| async move { Ok(service.generation()) })
+            .await
     }
 
     /// Stops esbuild and waits for it to exit.
