@@ -172,8 +172,28 @@ fn assert_same(label: &str, ours: &Value, theirs: &Value) {
     }
 }
 
+/// The JSON text of ours and of the reference's (re-serialised with key
+/// order kept) must be equal: same key order, same escaping.
+fn assert_same_json_text<T: serde::Serialize>(label: &str, ours: &T, theirs: &Value) {
+    let ours = serde_json::to_string(ours).unwrap();
+    let theirs = serde_json::to_string(theirs).unwrap();
+    assert!(
+        ours == theirs,
+        "{label} JSON text differs: {}",
+        first_difference(&ours, &theirs)
+    );
+}
+
 fn check_against_reference(app: &AppBundle, request: &Value) {
     let app_def = &request["appDefinition"];
+    assert_same_json_text("definition", &app.definition, &app_def["definition"]);
+    assert_same_json_text("schema", &app.schema, &app_def["schema"]);
+    assert_same_json_text("functions", &app.functions, &app_def["changedModules"]);
+    assert_same_json_text(
+        "nodeDependencies",
+        &app.node_dependencies,
+        &request["nodeDependencies"],
+    );
     assert_same("definition", &to(&app.definition), &app_def["definition"]);
     assert_same(
         "dependencies",
@@ -191,7 +211,11 @@ fn check_against_reference(app: &AppBundle, request: &Value) {
     assert_eq!(app.components.len(), theirs.len(), "number of components");
     for (ours, theirs) in app.components.iter().zip(theirs) {
         let mut theirs = theirs.clone();
-        theirs.as_object_mut().unwrap().remove("udfServerVersion");
+        theirs
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("udfServerVersion");
+        assert_same_json_text(&ours.definition_path, ours, &theirs);
         assert_same(
             &format!("component {}", ours.definition_path),
             &to(ours),

@@ -587,3 +587,63 @@ async fn bundle_app_on(
         input_files,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The push pipeline may run on a multi-threaded runtime and keep the
+    /// bundler in shared state: the bundler and its futures must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(
+        bundler: &Bundler,
+        config: &ProjectConfig,
+        graph: &ComponentGraph,
+        options: &BundleOptions,
+    ) {
+        fn send<F: Send>(_: F) {}
+        send(bundler.component_graph(config, options));
+        send(bundler.bundle_app(config, graph, options));
+        send(bundler.debug_bundle(config));
+    }
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Bundler>();
+        check::<AppBundle>();
+        check::<ComponentGraph>();
+        check::<BundleError>();
+    }
+
+    #[test]
+    fn modules_serialise_in_the_reference_key_order() {
+        let module = Module {
+            path: "a.js".into(),
+            source: "s".into(),
+            source_map: Some("m".into()),
+            environment: Environment::Node,
+        };
+        assert_eq!(
+            serde_json::to_string(&module).unwrap(),
+            r#"{"path":"a.js","source":"s","environment":"node","sourceMap":"m"}"#
+        );
+        let without_map = Module {
+            source_map: None,
+            ..module
+        };
+        assert_eq!(
+            serde_json::to_string(&without_map).unwrap(),
+            r#"{"path":"a.js","source":"s","environment":"node"}"#
+        );
+        let definition = DefinitionModule {
+            path: "convex.config.js".into(),
+            source: "d".into(),
+            source_map: Some("m".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&definition).unwrap(),
+            r#"{"path":"convex.config.js","source":"d","sourceMap":"m","environment":"isolate"}"#
+        );
+    }
+}
