@@ -256,3 +256,47 @@ async fn esbuild_is_recycled_transparently() {
     assert_eq!(results[0], results[2]);
     bundler.stop();
 }
+
+/// An esbuild package whose version does not match its binary: the
+/// handshake fails and the error says what to do.
+#[cfg(unix)]
+#[tokio::test]
+async fn mismatched_esbuild_binary_is_a_setup_error() {
+    let shared = npm_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_files(
+        root,
+        &[
+            ("package.json", PACKAGE_JSON),
+            ("convex/a.ts", QUERY),
+            (
+                "node_modules/convex/package.json",
+                r#"{"version":"1.48.0"}"#,
+            ),
+            (
+                "node_modules/esbuild/package.json",
+                r#"{"version":"0.26.0"}"#,
+            ),
+        ],
+    );
+    std::fs::create_dir_all(root.join("node_modules/@esbuild")).unwrap();
+    for entry in std::fs::read_dir(shared.join("@esbuild")).unwrap() {
+        let entry = entry.unwrap();
+        std::os::unix::fs::symlink(
+            entry.path(),
+            root.join("node_modules/@esbuild").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let config = ProjectConfig::read(root).unwrap();
+    let bundler = Bundler::start(root, None).unwrap();
+    assert_eq!(bundler.esbuild().version, "0.26.0");
+    let err = bundler
+        .component_graph(&config, &BundleOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, BundleErrorKind::Setup, "{err}");
+    assert!(err.to_string().contains("0.26.0"), "{err}");
+    bundler.stop();
+}

@@ -272,7 +272,8 @@ impl Service {
             tokio::time::timeout(std::time::Duration::ZERO, esbuild.wait_for_exit()).await
         {
             return Err(BundleError::setup(format!(
-                "esbuild ({}, version {}) exited at start-up ({status}); see its message above.",
+                "esbuild ({}, version {}) exited at start-up ({status}); see its message above. \
+                 A reinstall (`npm install`) usually fixes a mismatched esbuild binary.",
                 binary.path.display(),
                 binary.version
             )));
