@@ -242,10 +242,11 @@ pub(crate) async fn discover(
     }
     let working_dir = service.working_dir().to_path_buf();
     let (before, after) = shared_definition_flags(live_component_sources);
+    // The reference also asks for an external source map here, but only
+    // the metafile of this build is used, and its inputs and imports do not
+    // depend on source maps: skipping them saves most of the printing.
     let mut flags = log_flags();
-    flags.push("--sources-content=false".into());
     flags.extend(before);
-    flags.push("--sourcemap=external".into());
     flags.extend(after);
     let entry = qualified_definition_path(&working_dir, &root);
     // The reference's discovery plugin resolves config imports exactly as
