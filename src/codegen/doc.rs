@@ -195,8 +195,18 @@ struct Command<'a> {
     doc: &'a Doc,
 }
 
+/// Columns a string takes, as prettier counts them: ASCII is one column per
+/// character; otherwise control characters take none and East Asian wide
+/// characters and emoji take two.
 fn width_of(s: &str) -> usize {
-    s.chars().count()
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.len();
+    }
+    let visible: String = s
+        .chars()
+        .filter(|c| !matches!(*c as u32, 0..=0x1f | 0x7f..=0x9f))
+        .collect();
+    unicode_width::UnicodeWidthStr::width(visible.as_str())
 }
 
 /// Removes trailing spaces and tabs from the output, returning how many were removed.
@@ -489,6 +499,15 @@ mod tests {
             },
         ]);
         assert_eq!(print(doc), "xB");
+    }
+
+    #[test]
+    fn wide_characters_count_double() {
+        assert_eq!(width_of("abc"), 3);
+        assert_eq!(width_of("日本語"), 6);
+        assert_eq!(width_of("héllo"), 5);
+        assert_eq!(width_of("a\tb"), 2);
+        assert_eq!(width_of("🎉"), 2);
     }
 
     #[test]

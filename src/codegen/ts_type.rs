@@ -364,55 +364,34 @@ fn is_simple_number(s: &str) -> bool {
     }
 }
 
-/// A string literal as prettier prints it: double quotes unless the content
-/// holds more double than single quotes; escapes of the other quote dropped,
-/// unnecessary escapes removed.
+/// A string literal the reference wrote as `"<raw_content>"`, as prettier 3
+/// reprints it: kept as is unless the content holds more double than single
+/// quotes, in which case it is re-quoted with single quotes (escaped double
+/// quotes lose their backslash, bare single quotes gain one).
 pub fn print_string(raw_content: &str) -> String {
     let doubles = raw_content.matches('"').count();
     let singles = raw_content.matches('\'').count();
-    let quote = if doubles > singles { '\'' } else { '"' };
-    let other = if quote == '"' { '\'' } else { '"' };
+    if doubles <= singles {
+        return format!("\"{raw_content}\"");
+    }
     let mut out = String::with_capacity(raw_content.len() + 2);
-    out.push(quote);
-    let mut chars = raw_content.chars().peekable();
+    out.push('\'');
+    let mut chars = raw_content.chars();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(escaped) if escaped == other => out.push(escaped),
-                Some(escaped) if escaped == quote => {
+        match c {
+            '\\' => match chars.next() {
+                Some('"') => out.push('"'),
+                Some(escaped) => {
                     out.push('\\');
                     out.push(escaped);
                 }
-                Some(escaped) => {
-                    let keep = matches!(
-                        escaped,
-                        '\n' | '\r'
-                            | '0'..='7'
-                            | '\\'
-                            | 'b'
-                            | 'f'
-                            | 'n'
-                            | 'r'
-                            | 't'..='v'
-                            | 'x'
-                            | '\u{2028}'
-                            | '\u{2029}'
-                    );
-                    if keep {
-                        out.push('\\');
-                    }
-                    out.push(escaped);
-                }
                 None => out.push('\\'),
-            }
-        } else if c == quote {
-            out.push('\\');
-            out.push(c);
-        } else {
-            out.push(c);
+            },
+            '\'' => out.push_str("\\'"),
+            other => out.push(other),
         }
     }
-    out.push(quote);
+    out.push('\'');
     out
 }
 
@@ -584,9 +563,11 @@ mod tests {
     #[test]
     fn strings_prefer_double_quotes() {
         assert_eq!(print_string("it's"), "\"it's\"");
-        assert_eq!(print_string("say \"hi\""), "'say \"hi\"'");
-        assert_eq!(print_string(r"a\d"), "\"ad\"");
-        assert_eq!(print_string(r"a\n"), "\"a\\n\"");
+        assert_eq!(print_string(r#"say \"hi\""#), r#"'say "hi"'"#);
+        assert_eq!(print_string(r#"x\"y"#), r#"'x"y'"#);
+        assert_eq!(print_string(r#"x\"y's"#), r#""x\"y's""#);
+        assert_eq!(print_string(r#"a\"b\"c'"#), r#"'a"b"c\''"#);
+        assert_eq!(print_string(r"a\d"), r#""a\d""#);
     }
 
     #[test]

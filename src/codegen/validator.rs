@@ -115,14 +115,30 @@ pub fn object_type(fields: &Value, ids: IdStyle) -> Result<TsType> {
     Ok(TsType::object(members, false))
 }
 
-/// The reference writes string literals as `"<value>"` without escaping, and
-/// prettier then reads that text; do the same so backslashes come out alike.
+/// A string literal for `value`. The reference writes `"<value>"` without
+/// escaping and prettier then reads that text, so backslashes keep their
+/// escaping meaning; do the same. A value the reference could not parse
+/// (a bare `"` or a line break) gets a correctly escaped literal instead.
 pub fn quote_raw(value: &str) -> String {
-    if value.contains('"') || value.contains('\n') || value.contains('\r') {
-        // The reference's text would not parse; write a correct literal instead.
-        return serde_json::to_string(value).unwrap_or_else(|_| format!("\"{value}\""));
+    let breaks_the_literal = value.contains(['\n', '\r', '\u{2028}', '\u{2029}'])
+        || value
+            .char_indices()
+            .any(|(i, c)| c == '"' && !is_escaped(value, i))
+        || trailing_backslashes(value) % 2 == 1;
+    if breaks_the_literal {
+        let json = serde_json::to_string(value).unwrap_or_default();
+        return super::ts_type::print_string(&json[1..json.len() - 1]);
     }
     super::ts_type::print_string(value)
+}
+
+/// Whether the character at byte `index` is preceded by an odd number of backslashes.
+fn is_escaped(s: &str, index: usize) -> bool {
+    trailing_backslashes(&s[..index]) % 2 == 1
+}
+
+fn trailing_backslashes(s: &str) -> usize {
+    s.bytes().rev().take_while(|b| *b == b'\\').count()
 }
 
 /// A literal validator's value (Convex JSON) as a literal type.
