@@ -337,6 +337,36 @@ mod tests {
     }
 
     #[test]
+    fn values_the_reference_cannot_format_still_give_valid_typescript() {
+        let lit = |v: &str| flat(json!({"type": "literal", "value": v}), IdStyle::Id);
+        // What the reference writes (and prettier keeps):
+        assert_eq!(lit("it's"), "\"it's\"");
+        assert_eq!(lit(r"a\d"), r#""a\d""#);
+        // Where the reference's text would not parse, a proper literal:
+        assert_eq!(lit("say \"hi\""), r#"'say "hi"'"#);
+        assert_eq!(lit("two\nlines"), r#""two\nlines""#);
+        assert_eq!(lit("ends with \\"), r#""ends with \\""#);
+        let field = json!({"type": "object", "value": {
+            "my-field": {"fieldType": {"type": "string"}, "optional": false},
+            "ok": {"fieldType": {"type": "string"}, "optional": true},
+        }});
+        assert_eq!(
+            flat(field, IdStyle::Id),
+            r#"{ "my-field": string; ok?: string }"#
+        );
+    }
+
+    #[test]
+    fn object_fields_follow_javascript_key_order() {
+        let v = json!({"type": "object", "value": {
+            "b": {"fieldType": {"type": "string"}, "optional": false},
+            "10": {"fieldType": {"type": "string"}, "optional": false},
+            "2": {"fieldType": {"type": "string"}, "optional": false},
+        }});
+        assert_eq!(flat(v, IdStyle::Id), "{ 2: string; 10: string; b: string }");
+    }
+
+    #[test]
     fn js_number_formatting_matches_javascript() {
         for (v, expected) in [
             (1.0, "1"),
