@@ -220,6 +220,43 @@ fn run_case(name: &str) -> Vec<String> {
         }
     }
 
+    // A second identical run must leave every file alone.
+    let last_args = strings(&steps.as_array().unwrap().last().unwrap()["args"]);
+    let plain = !last_args
+        .iter()
+        .any(|a| ["--dry-run", "--debug", "--system-udfs"].contains(&a.as_str()));
+    if plain && problems.is_empty() {
+        let mut options = Options::from_convex_json(&config);
+        options.generate_commonjs_api |= last_args.iter().any(|a| a == "--commonjs");
+        let modules = &steps.as_array().unwrap().last().unwrap()["modules"];
+        let mut sink = (Vec::new(), Vec::new());
+        let mut out = Output {
+            stdout: &mut sink.0,
+            stderr: &mut sink.1,
+        };
+        let mut changed = Vec::new();
+        for component in &components {
+            changed.extend(codegen::initial_codegen(component, &options, &mut out).unwrap());
+        }
+        for component in &components {
+            let component_modules = strings(&modules[&component.definition_path]);
+            changed.extend(
+                codegen::final_codegen(
+                    component,
+                    &analysis,
+                    &component_modules,
+                    &components,
+                    &options,
+                    &mut out,
+                )
+                .unwrap(),
+            );
+        }
+        if !changed.is_empty() {
+            problems.push(format!("a second identical run rewrote {changed:?}"));
+        }
+    }
+
     let after = snapshot(&project);
     let expected_files = snapshot(&expected_dir.join("files"));
     let changed: BTreeMap<&String, &Vec<u8>> = after

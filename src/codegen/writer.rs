@@ -29,10 +29,11 @@ pub struct Output<'a> {
 }
 
 impl Output<'_> {
-    /// Runs `f` with the process's stdout and stderr.
+    /// Runs `f` with the process's stdout and stderr (locked per write, so
+    /// a spinner on another thread is not held up).
     pub fn with_std<T>(f: impl FnOnce(&mut Output<'_>) -> T) -> T {
-        let mut stdout = std::io::stdout().lock();
-        let mut stderr = std::io::stderr().lock();
+        let mut stdout = std::io::stdout();
+        let mut stderr = std::io::stderr();
         f(&mut Output {
             stdout: &mut stdout,
             stderr: &mut stderr,
