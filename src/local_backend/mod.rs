@@ -1,1 +1,379 @@
-//! Local and anonymous backends: binary cache and download, state folders, launch, stop.
+//! Local and anonymous backends: the `convex-local-backend` binary (cache and
+//! download), deployment state folders and `config.json`, ports, launch,
+//! health check, upgrades and stop.
+//!
+//! # Use
+//!
+//! ```no_run
+//! # async fn example(client: reqwest::Client) -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use convex_cli::local_backend::*;
+//!
+//! let settings = LocalBackendSettings::from_process()?;
+//! let backends = LocalBackends::new(client, settings, Arc::new(NoPrompts));
+//! let mut deployment = backends
+//!     .ensure_anonymous_deployment(&AnonymousOptions {
+//!         agent_mode: true,
+//!         ..Default::default()
+//!     })
+//!     .await?;
+//! // ... talk to deployment.url with `Authorization: Convex <deployment.admin_key>` ...
+//! deployment.shutdown().await; // or drop it: the backend is stopped either way
+//! # Ok(()) }
+//! ```
+//!
+//! * Anonymous deployments: [`LocalBackends::ensure_anonymous_deployment`].
+//! * Linked local deployments: [`LocalBackends::ensure_linked_local_deployment`]
+//!   with a [`LocalDeploymentControlPlane`] (the management-API calls).
+//! * A saved deployment for a one-off command (`env`, `run`, ...):
+//!   [`LocalBackends::start_saved_deployment`]; to check one is up,
+//!   [`assert_backend_running`].
+//! * Saved state: [`load_deployment_config`], [`load_project_local_config`].
+//!
+//! Every backend started is stopped when its handle is dropped, by
+//! [`LocalDeploymentHandle::shutdown`], or by [`stop_all_backends`] — call the
+//! latter from signal handlers and before `std::process::exit` (which skips
+//! destructors), or install [`exit_on_signal_after_stopping_backends`].
+//!
+//! # Network
+//!
+//! The only outside requests are the ones the official CLI makes:
+//! `GET https://version.convex.dev/v1/local_backend_version` (with
+//! `Convex-Client: npm-cli-<version>`) and
+//! `GET https://github.com/convex/convex-backend/releases/download/<version>/<asset>.zip`
+//! (no Convex headers). They go through the `reqwest::Client` given to
+//! [`LocalBackends::new`], which must honour `HTTPS_PROXY`/`NO_PROXY` and the
+//! extra CA variables, and must not add Convex headers by default (the
+//! `/instance_name` probes and downloads carry none). Health probes go to
+//! `http://127.0.0.1:<port>` through the same client.
+//!
+//! Not done: the local dashboard of long-running anonymous `dev` (§9.13 of
+//! the spec), and moving an anonymous deployment into a project (`login`'s
+//! link flow).
+
+mod anonymous;
+mod config;
+mod download;
+mod linked;
+mod paths;
+mod ports;
+mod process;
+mod say;
+mod secrets;
+mod start;
+mod version;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+pub use anonymous::{
+    AGENT_DEPLOYMENT_NAME, AnonymousOptions, DeploymentChoice, anonymous_deployment_name,
+    is_anonymous_name,
+};
+pub use config::{
+    LocalDeploymentConfig, Ports, ensure_anonymous_user_id, load_anonymous_user_id,
+    load_deployment_config, load_project_local_config,
+};
+pub use download::{BackendBinary, BinaryVersion};
+pub use linked::{
+    BoxFuture, DefaultEnvVars, HttpControlPlane, LinkedLocalOptions, LocalDeploymentControlPlane,
+    StartLocalDeployment, StartedLocalDeployment, linked_deployment_prefix,
+};
+pub use paths::{
+    ConvexDirs, PRODUCTION_PROVISION_HOST, WindowsAppData, convex_dir_name,
+    project_local_state_dir, release_asset_name,
+};
+pub use ports::{DEFAULT_CLOUD_PORT, PortChoice, choose_ports, find_free_port, is_port_free};
+pub use process::{
+    BackendStatus, LocalBackendProcess, assert_backend_running, backend_status,
+    exit_on_signal_after_stopping_backends, local_deployment_url, sentry_identifier,
+    stop_all_backends,
+};
+pub use secrets::LEGACY_INSTANCE_SECRET;
+pub use version::{
+    VERSION_API_URL, is_downgrade, is_valid_backend_version, release_date,
+    supports_control_plane_auth,
+};
+
+/// Where release zips are downloaded from: `<this>/<version>/<asset>`.
+pub const RELEASES_DOWNLOAD_URL: &str =
+    "https://github.com/convex/convex-backend/releases/download";
+
+/// "local" deployments belong to a cloud project; "anonymous" ones to no
+/// account. Both run on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LocalDeploymentKind {
+    Local,
+    Anonymous,
+}
+
+impl LocalDeploymentKind {
+    /// `--beacon-tag`.
+    pub fn beacon_tag(self) -> &'static str {
+        match self {
+            LocalDeploymentKind::Local => "cli-local-dev",
+            LocalDeploymentKind::Anonymous => "cli-anonymous-dev",
+        }
+    }
+}
+
+/// `--configure [new|existing]`; a bare `--configure` asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChosenConfiguration {
+    New,
+    Existing,
+    Ask,
+}
+
+/// The `dev` flags for local deployments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocalBackendOptions {
+    /// `--local-cloud-port`.
+    pub cloud_port: Option<u16>,
+    /// `--local-site-port`.
+    pub site_port: Option<u16>,
+    /// `--local-backend-version`.
+    pub backend_version: Option<String>,
+    /// `--local-force-upgrade`.
+    pub force_upgrade: bool,
+}
+
+impl LocalBackendOptions {
+    fn requested_ports(&self) -> PortChoice {
+        PortChoice {
+            cloud: self.cloud_port,
+            site: self.site_port,
+        }
+    }
+}
+
+/// Questions the flows may ask on a terminal. Only called when stdin is a
+/// terminal (`LocalBackendSettings::stdin_is_terminal`).
+pub trait Prompter: Send + Sync {
+    /// A yes/no question.
+    fn confirm(&self, question: &str, default: bool) -> Result<bool>;
+    /// One of `choices`; returns its index.
+    fn select(&self, question: &str, choices: &[String]) -> Result<usize>;
+}
+
+/// A [`Prompter`] for non-interactive use: every question is an error.
+pub struct NoPrompts;
+
+impl Prompter for NoPrompts {
+    fn confirm(&self, question: &str, _default: bool) -> Result<bool> {
+        bail!("Cannot prompt for input in a non-interactive terminal ({question})")
+    }
+    fn select(&self, question: &str, _choices: &[String]) -> Result<usize> {
+        bail!("Cannot prompt for input in a non-interactive terminal ({question})")
+    }
+}
+
+/// What the module reads from the environment.
+#[derive(Clone, Debug)]
+pub struct LocalBackendSettings {
+    pub home: PathBuf,
+    /// The project folder (where `.convex/local/default` lives); normally the
+    /// current folder.
+    pub project_dir: PathBuf,
+    /// `CONVEX_PROVISION_HOST`.
+    pub provision_host: Option<String>,
+    /// `CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS`, unparsed.
+    pub startup_timeout_secs: Option<String>,
+    /// `LOCALAPPDATA` / `USERPROFILE` (Windows cache folder).
+    pub windows: WindowsAppData,
+    /// Prompts are possible; without it, upgrades are accepted and new
+    /// deployments created without asking.
+    pub stdin_is_terminal: bool,
+    /// Draw a download progress bar.
+    pub stderr_is_terminal: bool,
+}
+
+impl LocalBackendSettings {
+    /// Settings from this process: `$HOME`, the current folder, the
+    /// environment variables above, and whether stdin/stderr are terminals.
+    ///
+    /// TODO(env_vars): read these through `crate::env_vars` once it exists.
+    pub fn from_process() -> Result<Self> {
+        use std::io::IsTerminal;
+        let var = |name: &str| std::env::var(name).ok();
+        let home = dirs::home_dir().context("Could not find your home folder")?;
+        Ok(LocalBackendSettings {
+            home,
+            project_dir: std::env::current_dir().context("Could not read the current folder")?,
+            provision_host: var("CONVEX_PROVISION_HOST"),
+            startup_timeout_secs: var("CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS"),
+            windows: WindowsAppData {
+                local_app_data: std::env::var_os("LOCALAPPDATA").map(PathBuf::from),
+                user_profile: std::env::var_os("USERPROFILE").map(PathBuf::from),
+            },
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+/// The two outside addresses, replaceable in tests.
+#[derive(Clone, Debug)]
+pub struct OutsideEndpoints {
+    /// [`VERSION_API_URL`].
+    pub version_api: String,
+    /// [`RELEASES_DOWNLOAD_URL`].
+    pub releases: String,
+}
+
+impl Default for OutsideEndpoints {
+    fn default() -> Self {
+        OutsideEndpoints {
+            version_api: VERSION_API_URL.to_string(),
+            releases: RELEASES_DOWNLOAD_URL.to_string(),
+        }
+    }
+}
+
+/// Local backends for one command run: settings, the HTTP client, and the
+/// latest-version lookup (made at most once).
+pub struct LocalBackends {
+    client: reqwest::Client,
+    dirs: ConvexDirs,
+    project_dir: PathBuf,
+    provision_host: Option<String>,
+    startup_timeout_secs: Option<String>,
+    stdin_is_terminal: bool,
+    stderr_is_terminal: bool,
+    prompter: Arc<dyn Prompter>,
+    endpoints: OutsideEndpoints,
+    latest_version: tokio::sync::Mutex<Option<String>>,
+}
+
+impl LocalBackends {
+    pub fn new(
+        client: reqwest::Client,
+        settings: LocalBackendSettings,
+        prompter: Arc<dyn Prompter>,
+    ) -> Self {
+        let dirs = ConvexDirs::resolve(
+            &settings.home,
+            settings.provision_host.as_deref(),
+            &settings.windows,
+        );
+        LocalBackends {
+            client,
+            dirs,
+            project_dir: settings.project_dir,
+            provision_host: settings.provision_host,
+            startup_timeout_secs: settings.startup_timeout_secs,
+            stdin_is_terminal: settings.stdin_is_terminal,
+            stderr_is_terminal: settings.stderr_is_terminal,
+            prompter,
+            endpoints: OutsideEndpoints::default(),
+            latest_version: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Replaces the version API and release addresses (tests).
+    pub fn with_endpoints(mut self, endpoints: OutsideEndpoints) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+
+    pub fn dirs(&self) -> &ConvexDirs {
+        &self.dirs
+    }
+
+    pub fn project_dir(&self) -> &std::path::Path {
+        &self.project_dir
+    }
+
+    /// `CONVEX_PROVISION_HOST`, or production when unset or empty.
+    fn provision_host(&self) -> &str {
+        self.provision_host
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .unwrap_or(PRODUCTION_PROVISION_HOST)
+    }
+
+    /// The saved config of a deployment (project-local first, then legacy).
+    pub fn saved_config(
+        &self,
+        kind: LocalDeploymentKind,
+        deployment_name: &str,
+    ) -> Option<LocalDeploymentConfig> {
+        load_deployment_config(&self.dirs, &self.project_dir, kind, deployment_name)
+    }
+}
+
+/// A running local deployment. Dropping it stops the backend (and the
+/// activity pings of a linked one); [`shutdown`](Self::shutdown) also pauses
+/// a linked deployment in the management API.
+pub struct LocalDeploymentHandle {
+    pub kind: LocalDeploymentKind,
+    pub deployment_name: String,
+    /// `http://127.0.0.1:<cloud port>`.
+    pub url: String,
+    pub admin_key: String,
+    pub ports: Ports,
+    /// The version actually running.
+    pub backend_version: String,
+    /// Where its data lives.
+    pub state_dir: PathBuf,
+    /// Anonymous: how the deployment was chosen. Linked: `First` when the
+    /// project had no local deployment yet, else `Existing`.
+    pub choice: DeploymentChoice,
+    /// The cloud project of a linked deployment.
+    pub project_id: Option<i64>,
+    process: Option<LocalBackendProcess>,
+    linked: Option<linked::LinkedState>,
+}
+
+impl std::fmt::Debug for LocalDeploymentHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the admin key.
+        f.debug_struct("LocalDeploymentHandle")
+            .field("kind", &self.kind)
+            .field("deployment_name", &self.deployment_name)
+            .field("url", &self.url)
+            .field("ports", &self.ports)
+            .field("backend_version", &self.backend_version)
+            .field("state_dir", &self.state_dir)
+            .field("choice", &self.choice)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalDeploymentHandle {
+    /// The backend process (`None` after shutdown).
+    pub fn process(&self) -> Option<&LocalBackendProcess> {
+        self.process.as_ref()
+    }
+
+    /// Stops the activity pings and the backend, then (linked deployments)
+    /// `POST /api/local_deployment/pause`, whose failure is only a warning.
+    pub async fn shutdown(mut self) {
+        if let Some(pings) = self.linked.as_mut().and_then(|l| l.pings.take()) {
+            pings.abort();
+        }
+        if let Some(process) = self.process.take() {
+            process.stop_async().await;
+        }
+        if let Some(linked) = self.linked.take()
+            && let Err(e) = linked
+                .control_plane
+                .pause(linked.team_slug.clone(), linked.project_slug.clone())
+                .await
+        {
+            say::warn(&format!("Could not pause the local deployment: {e:#}"));
+        }
+    }
+}
+
+impl Drop for LocalDeploymentHandle {
+    fn drop(&mut self) {
+        if let Some(pings) = self.linked.as_mut().and_then(|l| l.pings.take()) {
+            pings.abort();
+        }
+        // Dropping the process stops the backend.
+        self.process.take();
+    }
+}
