@@ -17,7 +17,7 @@ const SEARCH_WIDTH: u16 = 10;
 
 /// The first free port in `[start, start + 10)`, else one the OS assigns.
 pub fn find_free_port(start: u16) -> u16 {
-    let end = start.saturating_add(SEARCH_WIDTH).min(u16::MAX);
+    let end = start.saturating_add(SEARCH_WIDTH);
     (start..end)
         .find(|&port| port != 0 && is_port_free(port))
         .unwrap_or_else(os_assigned_port)
