@@ -914,11 +914,8 @@ async fn dropping_the_handle_stops_the_backend() {
     assert_eq!(env.end_of(pid).as_deref(), Some("SIGTERM"));
 }
 
-#[tokio::test]
-async fn a_signal_to_the_cli_stops_its_backend() {
-    let env = TestEnv::new().await;
-    env.serve_latest(V_NEW).await;
-    env.install(V_NEW, &[]);
+/// Runs `hold_local_backend` for `env` and returns it with its backend's pid.
+fn hold_backend(env: &TestEnv) -> (std::process::Child, u32) {
     let (cloud, site) = free_ports();
     let mut holder = std::process::Command::new(example("hold_local_backend"))
         .args([
@@ -944,13 +941,54 @@ async fn a_signal_to_the_cli_stops_its_backend() {
         .parse()
         .unwrap();
     assert!(pid_alive(backend_pid));
-    unsafe {
-        libc::kill(holder.id() as libc::pid_t, libc::SIGTERM);
+    (holder, backend_pid)
+}
+
+/// Waits for a process that is not our child to go away.
+fn wait_gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pid_alive(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let status = holder.wait().unwrap();
-    assert_eq!(status.code(), Some(143));
+    true
+}
+
+#[tokio::test]
+async fn a_signal_to_the_cli_stops_its_backend() {
+    let env = TestEnv::new().await;
+    env.serve_latest(V_NEW).await;
+    env.install(V_NEW, &[]);
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let (mut holder, backend_pid) = hold_backend(&env);
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(holder.id() as libc::pid_t, signal);
+        }
+        assert_eq!(holder.wait().unwrap().code(), Some(code));
+        assert_eq!(env.end_of(backend_pid).as_deref(), Some("SIGTERM"));
+        assert!(wait_gone(backend_pid));
+    }
+}
+
+/// Even a CLI killed outright takes its backend down (Linux: the backend is
+/// told by the kernel when its parent dies).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_killed_cli_leaves_no_backend_behind() {
+    let env = TestEnv::new().await;
+    env.serve_latest(V_NEW).await;
+    env.install(V_NEW, &[]);
+    let (mut holder, backend_pid) = hold_backend(&env);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     assert_eq!(env.end_of(backend_pid).as_deref(), Some("SIGTERM"));
-    assert!(!pid_alive(backend_pid));
+    assert!(
+        wait_gone(backend_pid),
+        "backend {backend_pid} outlived its CLI"
+    );
 }
 
 #[tokio::test]

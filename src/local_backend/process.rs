@@ -175,19 +175,19 @@ static RUNNING: Mutex<Vec<Weak<RunningBackend>>> = Mutex::new(Vec::new());
 /// Starts the backend with the launch arguments, its output discarded and
 /// `SENTRY_DSN` set, and registers it for [`stop_all_backends`].
 pub fn spawn_backend(spec: &LaunchSpec) -> Result<LocalBackendProcess> {
-    let child = Command::new(&spec.binary)
+    let mut command = Command::new(&spec.binary);
+    command
         .args(spec.launch_args())
         .env("SENTRY_DSN", LOCAL_BACKEND_SENTRY_DSN)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "Could not start the local backend {}",
-                spec.binary.display()
-            )
-        })?;
+        .stderr(Stdio::null());
+    let child = spawn_tied_to_this_process(command).with_context(|| {
+        format!(
+            "Could not start the local backend {}",
+            spec.binary.display()
+        )
+    })?;
     let inner = Arc::new(RunningBackend {
         binary: spec.binary.clone(),
         pid: child.id(),
@@ -260,6 +260,66 @@ impl RunningBackend {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// Spawns a child that gets SIGTERM if this process dies without stopping it
+/// (killed, crashed, `std::process::exit`), so no backend is ever orphaned.
+///
+/// Linux sends the "parent died" signal when the *thread* that spawned the
+/// child exits, so children are spawned from one thread that lives as long as
+/// the process.
+#[cfg(target_os = "linux")]
+fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    use std::sync::OnceLock;
+    use std::sync::mpsc;
+
+    type Request = (Command, mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
+
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl took effect.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other(
+                    "the CLI exited while starting the backend",
+                ));
+            }
+            Ok(())
+        });
+    }
+    let sender = SPAWNER.get_or_init(|| {
+        let (requests, incoming) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("local-backend-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in incoming {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("start the local backend spawner thread");
+        Mutex::new(requests)
+    });
+    let (reply, result) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((command, reply))
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    result
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
+}
+
+#[cfg(not(target_os = "linux"))]
+fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
+    command.spawn()
 }
 
 /// Asks the backend to shut down cleanly.
