@@ -1,22 +1,388 @@
 //! The command tree. Every flag of every native command is declared here or in
 //! the `Args` struct of its command module.
-use clap::{Parser, Subcommand};
+//!
+//! Native commands: `dev`, `deploy`, `login` (+ `login status`), `logout`,
+//! `deployment token create|delete`, `codegen` (flags parsed here; its body
+//! runs the project's own CLI until the native one lands). Every other
+//! command of the official CLI is declared as a [`Forwarded`] stub so that
+//! `--help` lists it and typos are still rejected; running one hands the
+//! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
+//!
+//! Usage errors exit 1 (not clap's 2), `--help` goes to stdout with exit 0 and
+//! `--version` prints the reference version alone, as the official CLI does.
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
+use crate::commands;
+
+/// Start developing with Convex by running `npx convex dev`.
 #[derive(Debug, Parser)]
-#[command(name = "convex", version = crate::REFERENCE_VERSION, disable_help_subcommand = false)]
+#[command(
+    name = "convex",
+    bin_name = "convex",
+    disable_version_flag = true,
+    arg_required_else_help = true,
+    args_override_self = true,
+    override_usage = "convex <command> [options]"
+)]
 pub struct Cli {
+    /// Print the version
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::SetTrue)]
+    pub version: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Log out of Convex on this machine
-    Logout,
+/// Arguments of a command that is not native yet: everything after the
+/// command name is passed on untouched (including `--help`).
+#[derive(Debug, Clone, Args)]
+#[command(disable_help_flag = true)]
+pub struct Forwarded {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., hide = true)]
+    pub args: Vec<OsString>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Develop against a dev deployment, watching for changes
+    Dev(commands::dev::Args),
+    /// Deploy to a production or preview deployment
+    Deploy(commands::deploy::Args),
+    /// Login to Convex
+    #[command(hide = true)]
+    Login(commands::login::Args),
+    /// Log out of Convex on this machine
+    Logout(commands::logout::Args),
+    /// Manage deployments
+    Deployment(commands::deployment::Args),
+    /// Generate backend type definitions
+    Codegen(commands::codegen::Args),
+
+    /// Run a function (query, mutation, or action) on your deployment
+    Run(Forwarded),
+    /// Import data from a file to your deployment
+    Import(Forwarded),
+    /// Open the dashboard in the browser
+    #[command(alias = "dash")]
+    Dashboard(Forwarded),
+    /// Open the docs in the browser
+    Docs(Forwarded),
+    /// Watch logs from your deployment
+    Logs(Forwarded),
+    /// Export data from your deployment to a ZIP file
+    Export(Forwarded),
+    /// Set and view environment variables
+    Env(Forwarded),
+    /// List tables and print data from your database
+    Data(Forwarded),
+    /// Manage projects
+    Project(Forwarded),
+    /// Print instructions for updating the convex package
+    Update(Forwarded),
+    /// List function metadata from your deployment
+    #[command(name = "function-spec")]
+    FunctionSpec(Forwarded),
+    /// Show insights about your deployment
+    Insights(Forwarded),
+    /// Manage the Model Context Protocol server for Convex [BETA]
+    Mcp(Forwarded),
+    /// Manage Convex AI files
+    #[command(name = "ai-files")]
+    AiFiles(Forwarded),
+    #[command(hide = true)]
+    Init(Forwarded),
+    #[command(hide = true)]
+    Reinit(Forwarded),
+    #[command(hide = true)]
+    Deployments(Forwarded),
+    #[command(hide = true)]
+    Typecheck(Forwarded),
+    #[command(hide = true)]
+    Auth(Forwarded),
+    #[command(hide = true, name = "network-test")]
+    NetworkTest(Forwarded),
+    #[command(hide = true)]
+    Integration(Forwarded),
+}
+
+/// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
+const FORWARDED_COMMANDS: &[&str] = &[
+    "run",
+    "import",
+    "dashboard",
+    "dash",
+    "docs",
+    "logs",
+    "export",
+    "env",
+    "data",
+    "project",
+    "update",
+    "function-spec",
+    "insights",
+    "mcp",
+    "ai-files",
+    "init",
+    "reinit",
+    "deployments",
+    "typecheck",
+    "auth",
+    "network-test",
+    "integration",
+    "codegen",
+];
+
+/// What `main` should do after parsing.
+pub enum Parsed {
+    /// Run a command.
+    Run(Box<Command>),
+    /// Stop now with this exit code (help, version and usage errors were
+    /// printed already).
+    Exit(u8),
+}
+
+/// Parse `argv` (including the program name). Prints help/version/usage
+/// errors itself.
+pub fn parse(argv: Vec<OsString>) -> Parsed {
+    // `convex help <forwarded command>` shows that command's real help.
+    if argv.len() >= 3
+        && argv[1] == "help"
+        && let Some(name) = argv[2].to_str()
+        && FORWARDED_COMMANDS.contains(&name)
+    {
+        let mut args: Vec<OsString> = argv[2..].to_vec();
+        args.push("--help".into());
+        return Parsed::Exit(crate::forward::forward(&args));
+    }
+    let mut command = Cli::command();
+    let matches = match command.try_get_matches_from_mut(argv) {
+        Ok(m) => m,
+        Err(err) => return Parsed::Exit(print_clap_error(err)),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => return Parsed::Exit(print_clap_error(err)),
+    };
+    if cli.version {
+        println!("{}", crate::REFERENCE_VERSION);
+        return Parsed::Exit(0);
+    }
+    match cli.command {
+        Some(c) => Parsed::Run(Box::new(c)),
+        None => {
+            let _ = Cli::command().write_help(&mut std::io::stderr());
+            Parsed::Exit(1)
+        }
+    }
+}
+
+fn print_clap_error(err: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            0
+        }
+        ErrorKind::MissingRequiredArgument => {
+            // Word it as the official CLI does ("missing required argument
+            // 'name'"), then clap's usage and hint.
+            let rendered = err.render().to_string();
+            let names: Vec<String> = match err.get(clap::error::ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::Strings(names)) => names.clone(),
+                Some(clap::error::ContextValue::String(name)) => vec![name.clone()],
+                _ => Vec::new(),
+            };
+            let rest = rendered
+                .find("Usage:")
+                .map(|i| &rendered[i..])
+                .unwrap_or("");
+            for name in &names {
+                let bare = name.trim_start_matches('<').trim_end_matches('>');
+                eprintln!("error: missing required argument '{bare}'");
+            }
+            if names.is_empty() {
+                let _ = err.print();
+            } else {
+                eprint!("\n{rest}");
+            }
+            1
+        }
+        _ => {
+            // Usage errors (and help shown because arguments are missing) go
+            // to stderr and exit 1, as the official CLI's parser does.
+            let _ = err.print();
+            1
+        }
+    }
+}
+
+/// Dispatch a parsed command.
+pub fn run(command: Command) -> ExitCode {
+    use Command as C;
+    let result = match command {
+        C::Dev(args) => commands::dev::run(args),
+        C::Deploy(args) => commands::deploy::run(args),
+        C::Login(args) => commands::login::run(args),
+        C::Logout(args) => commands::logout::run(args),
+        C::Deployment(args) => commands::deployment::run(args),
+        C::Codegen(args) => commands::codegen::run(args),
+        C::Run(_)
+        | C::Import(_)
+        | C::Dashboard(_)
+        | C::Docs(_)
+        | C::Logs(_)
+        | C::Export(_)
+        | C::Env(_)
+        | C::Data(_)
+        | C::Project(_)
+        | C::Update(_)
+        | C::FunctionSpec(_)
+        | C::Insights(_)
+        | C::Mcp(_)
+        | C::AiFiles(_)
+        | C::Init(_)
+        | C::Reinit(_)
+        | C::Deployments(_)
+        | C::Typecheck(_)
+        | C::Auth(_)
+        | C::NetworkTest(_)
+        | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => ExitCode::from(crate::error::report_and_exit_code(&err)),
+    }
+}
+
+/// Entry point used by `main`: fast path for `--version`, then parse and run.
 pub fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // `--version` must not build a runtime or read any file.
+    if argv.len() == 2 && (argv[1] == "--version" || argv[1] == "-V") {
+        println!("{}", crate::REFERENCE_VERSION);
+        return ExitCode::SUCCESS;
+    }
+    match parse(argv) {
+        Parsed::Exit(code) => ExitCode::from(code),
+        Parsed::Run(command) => run(*command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(args: &[&str]) -> Command {
+        let mut argv = vec!["convex"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).expect("parses");
+        cli.command.expect("has a command")
+    }
+
+    #[test]
+    fn tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn token_create_save_env_takes_an_optional_path() {
+        match parse_ok(&["deployment", "token", "create", "n", "--save-env"]) {
+            Command::Deployment(d) => match d.command {
+                commands::deployment::Sub::Token(t) => match t.command {
+                    commands::deployment::TokenSub::Create(c) => {
+                        assert_eq!(c.name, "n");
+                        assert_eq!(c.save_env, Some(None));
+                    }
+                    _ => panic!(),
+                },
+                _ => panic!(),
+            },
+            _ => panic!(),
+        }
+        match parse_ok(&[
+            "deployment",
+            "token",
+            "create",
+            "--save-env",
+            ".env.ci",
+            "n",
+        ]) {
+            Command::Deployment(d) => match d.command {
+                commands::deployment::Sub::Token(t) => match t.command {
+                    commands::deployment::TokenSub::Create(c) => {
+                        assert_eq!(c.save_env, Some(Some(".env.ci".to_string())));
+                        assert_eq!(c.name, "n");
+                    }
+                    _ => panic!(),
+                },
+                _ => panic!(),
+            },
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn repeated_flags_take_the_last_value() {
+        match parse_ok(&[
+            "deployment",
+            "token",
+            "delete",
+            "k",
+            "--deployment",
+            "a",
+            "--deployment",
+            "b",
+        ]) {
+            Command::Deployment(d) => match d.command {
+                commands::deployment::Sub::Token(t) => match t.command {
+                    commands::deployment::TokenSub::Delete(c) => {
+                        assert_eq!(c.selection.deployment.as_deref(), Some("b"))
+                    }
+                    _ => panic!(),
+                },
+                _ => panic!(),
+            },
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn forwarded_commands_keep_their_arguments() {
+        match parse_ok(&["env", "set", "--help", "X", "1"]) {
+            Command::Env(f) => assert_eq!(f.args.len(), 4),
+            _ => panic!(),
+        }
+        assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));
+    }
+
+    #[test]
+    fn dev_and_deploy_flags_parse() {
+        match parse_ok(&["dev", "--once", "--tail-logs", "--typecheck", "disable"]) {
+            Command::Dev(a) => {
+                assert!(a.once);
+                assert_eq!(a.tail_logs, Some(None));
+                assert_eq!(a.typecheck, commands::TypecheckMode::Disable);
+            }
+            _ => panic!(),
+        }
+        match parse_ok(&[
+            "deploy",
+            "--cmd",
+            "vite build",
+            "--cmd-url-env-var-name",
+            "VITE_CONVEX_URL",
+            "-y",
+        ]) {
+            Command::Deploy(a) => {
+                assert_eq!(a.cmd.as_deref(), Some("vite build"));
+                assert!(a.yes);
+                assert_eq!(a.codegen, commands::CodegenMode::Enable);
+            }
+            _ => panic!(),
+        }
+        assert!(Cli::try_parse_from(["convex", "dev", "--typecheck", "nope"]).is_err());
+    }
 }

@@ -3,8 +3,14 @@
 //! Map of the crate:
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
+//! - `context`: what every command builds first (environment, folders, auth, HTTP).
+//! - `env`, `env_vars`, `dotenv`, `env_file`: the environment, every variable
+//!   name, the npm-dotenv grammar and the `.env` file editor.
+//! - `global_config`: `~/.convex`, `~/.cache/convex` and `config.json`.
 //! - `credentials`: the one place a deployment and a credential are chosen.
 //! - `http`: the one HTTP client (management API, deployment API, version API).
+//! - `output`, `error`: stderr lines, spinners, prompts; exit codes.
+//! - `forward`: non-native commands run the project's own official CLI.
 //! - `project`: `convex.json`, `package.json` and the functions directory.
 //! - `bundler`: esbuild driven through its service protocol.
 //! - `codegen`: `convex/_generated/`.
@@ -14,7 +20,16 @@ pub mod bundler;
 pub mod cli;
 pub mod codegen;
 pub mod commands;
+pub mod context;
 pub mod credentials;
+pub mod dotenv;
+pub mod env;
+pub mod env_file;
+pub mod env_vars;
+pub mod error;
+pub mod forward;
+pub mod fsutil;
+pub mod global_config;
 pub mod http;
 pub mod local_backend;
 pub mod output;

@@ -1,1 +1,108 @@
 //! One module per command; each has an `Args` struct and a `run` function.
+//!
+//! Shared flag groups live here: [`SelectionArgs`] (the deployment-selection
+//! flags of `deployment token create/delete`, `env`, `run`, ...) and the
+//! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
+
+pub mod codegen;
+pub mod deploy;
+pub mod deployment;
+pub mod dev;
+pub mod login;
+pub mod logout;
+
+use clap::ValueEnum;
+
+use crate::credentials::SelectionFlags;
+
+/// The deployment-selection flags (`addDeploymentSelectionOptions` in the
+/// official CLI). Their combinations are not rejected, as in the official CLI:
+/// `--deployment` > `--preview-name` > `--deployment-name` > `--prod`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectionArgs {
+    /// Act on the deployment at the given URL (needs --admin-key).
+    #[arg(long, value_name = "url", hide = true)]
+    pub url: Option<String>,
+    /// Admin key for --url.
+    #[arg(long = "admin-key", value_name = "adminKey", hide = true)]
+    pub admin_key: Option<String>,
+    /// Act on this project's default production deployment.
+    #[arg(long)]
+    pub prod: bool,
+    /// Act on the preview deployment with the given name.
+    #[arg(long = "preview-name", value_name = "previewName", hide = true)]
+    pub preview_name: Option<String>,
+    /// Act on the specified deployment.
+    #[arg(long = "deployment-name", value_name = "deploymentName", hide = true)]
+    pub deployment_name: Option<String>,
+    /// Act on a specific deployment. Accepts:
+    /// • a deployment name (e.g. joyful-capybara-123)
+    /// • a deployment reference (e.g. dev/james, staging)
+    /// • `dev` (for your personal dev deployment)
+    /// • `prod` (for your project's default production deployment)
+    /// • `local` (for your local dev deployment).
+    /// You can also select deployments in other projects with
+    /// `project-slug:reference` or `team-slug:project-slug:reference`.
+    #[arg(long, value_name = "deployment", verbatim_doc_comment)]
+    pub deployment: Option<String>,
+    /// Path to a custom file of environment variables, for choosing the
+    /// deployment, e.g. CONVEX_DEPLOYMENT or CONVEX_SELF_HOSTED_URL.
+    #[arg(long = "env-file", value_name = "envFile", hide = true)]
+    pub env_file: Option<String>,
+}
+
+impl SelectionArgs {
+    /// The flags as the credential resolver takes them.
+    pub fn to_flags(&self) -> SelectionFlags {
+        SelectionFlags {
+            url: self.url.clone(),
+            admin_key: self.admin_key.clone(),
+            env_file: self.env_file.clone(),
+            prod: self.prod,
+            preview_name: self.preview_name.clone(),
+            deployment_name: self.deployment_name.clone(),
+            deployment: self.deployment.clone(),
+            implicit_prod: false,
+        }
+    }
+}
+
+/// `--typecheck <mode>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TypecheckMode {
+    Enable,
+    #[default]
+    Try,
+    Disable,
+}
+
+/// `--codegen <mode>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CodegenMode {
+    #[default]
+    Enable,
+    Disable,
+}
+
+/// Build a current-thread tokio runtime for a command that needs one. Commands
+/// that do not talk to the network never build it.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Run an async command body on a fresh current-thread runtime, turning
+/// Ctrl-C into [`crate::error::Interrupted`] (exit 130).
+pub fn block_on<F>(future: F) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let rt = runtime()?;
+    rt.block_on(async {
+        tokio::select! {
+            result = future => result,
+            _ = tokio::signal::ctrl_c() => Err(crate::error::Interrupted.into()),
+        }
+    })
+}

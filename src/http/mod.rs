@@ -1,1 +1,319 @@
-//! The one HTTP client: management API (`/api/`, `/v1/`), deployment API, version API.
+//! The one HTTP client: management API (`/api/`, `/v1/`), deployment API,
+//! version API, and any other download (local backend binaries).
+//!
+//! [`client_builder`] is the single place where proxies, extra CA
+//! certificates, timeouts and the user agent are set; [`HttpClient`] wraps the
+//! built client (one per process, so connections are reused). The API
+//! clients on top of it:
+//! - [`ManagementClient`]: `<CONVEX_PROVISION_HOST>/api/...` ("big brain") and
+//!   `/v1/...` (platform API), `Authorization: Bearer`, retries on network
+//!   errors only;
+//! - [`DeploymentClient`]: `<deployment>/api/...`, `Authorization: Convex`,
+//!   retries on network errors, 404 and failed idempotent requests;
+//! - [`VersionClient`], for `<CONVEX_VERSION_API_ORIGIN>/v1/...`.
+//!
+//! Proxies, as the official CLI (Node + undici's `EnvHttpProxyAgent`):
+//! proxying is on only when the upper-case `HTTPS_PROXY` or `HTTP_PROXY` is
+//! non-empty; then `https://` targets use `https_proxy` ?? `HTTPS_PROXY` ??
+//! the HTTP proxy, `http://` targets `http_proxy` ?? `HTTP_PROXY`, and hosts
+//! in `no_proxy` ?? `NO_PROXY` are reached directly. Extra trusted roots come
+//! from the PEM files in `SSL_CERT_FILE` and `NODE_EXTRA_CA_CERTS`.
+
+mod deployment;
+mod error;
+mod management;
+mod retry;
+mod version;
+
+pub use deployment::{DeploymentClient, DeploymentRequest, RetryPolicy};
+pub use error::{FetchError, StatusError};
+pub use management::ManagementClient;
+pub use retry::{MAX_RETRIES, retry_delay};
+pub use version::VersionClient;
+
+use anyhow::{Context as _, Result};
+use std::time::Duration;
+
+use crate::env::Env;
+use crate::env_vars;
+
+/// Connection timeout: an unreachable host fails after this instead of the
+/// operating system's minutes-long default (Node's undici uses 10 s too).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest silence while waiting for response headers or body bytes (Node's
+/// undici default is 300 s for both).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The value of the `Convex-Client` header: `npm-cli-1.48.0`, or
+/// `npm-cli-$CONVEX_VERSION_OVERRIDE`.
+pub fn convex_client_header(process_env: &Env) -> String {
+    let version = process_env
+        .non_empty(env_vars::CONVEX_VERSION_OVERRIDE)
+        .unwrap_or(crate::REFERENCE_VERSION);
+    format!("npm-cli-{version}")
+}
+
+/// The one `reqwest` client builder: proxy, extra CA certificates, timeouts
+/// and user agent. `process_env` is the real process environment (proxy
+/// settings are read at start-up, not from `.env.local`).
+pub fn client_builder(process_env: &Env) -> Result<reqwest::ClientBuilder> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .user_agent(format!("convex-cli-native/{}", crate::REFERENCE_VERSION))
+        // Only our own proxy rule below, never reqwest's reading of the
+        // lower-case variables on its own.
+        .no_proxy();
+    if let Some(proxy) = proxy_from_env(process_env)? {
+        builder = builder.proxy(proxy);
+    }
+    for var in [env_vars::SSL_CERT_FILE, env_vars::NODE_EXTRA_CA_CERTS] {
+        if let Some(path) = process_env.non_empty(var) {
+            match load_pem_bundle(path) {
+                Ok(certs) => builder = builder.tls_certs_merge(certs),
+                Err(e) => crate::output::warning(&format!("Ignoring {var}={path}: {e:#}")),
+            }
+        }
+    }
+    Ok(builder)
+}
+
+fn load_pem_bundle(path: &str) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| format!("could not read {path}"))?;
+    let certs =
+        reqwest::Certificate::from_pem_bundle(&pem).context("not a PEM certificate bundle")?;
+    Ok(certs)
+}
+
+/// The proxy rule of the official CLI, or `None` when proxying is off.
+fn proxy_from_env(env: &Env) -> Result<Option<reqwest::Proxy>> {
+    let rule = ProxyRule::from_env(env);
+    let Some(rule) = rule else { return Ok(None) };
+    let proxy = reqwest::Proxy::custom(move |url| rule.proxy_for(url));
+    Ok(Some(proxy))
+}
+
+/// Which proxy (if any) a URL goes through.
+#[derive(Debug, Clone)]
+pub struct ProxyRule {
+    http: Option<reqwest::Url>,
+    https: Option<reqwest::Url>,
+    no_proxy: Vec<(String, u16)>,
+    no_proxy_all: bool,
+}
+
+impl ProxyRule {
+    /// `None` unless `HTTPS_PROXY` or `HTTP_PROXY` (upper case) is non-empty.
+    pub fn from_env(env: &Env) -> Option<ProxyRule> {
+        if !env.is_truthy(env_vars::HTTPS_PROXY) && !env.is_truthy(env_vars::HTTP_PROXY) {
+            return None;
+        }
+        let parse = |v: Option<&str>| -> Option<reqwest::Url> {
+            let v = v.filter(|v| !v.is_empty())?;
+            match reqwest::Url::parse(v) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    crate::output::warning(&format!("Ignoring the proxy setting {v}: {e}"));
+                    None
+                }
+            }
+        };
+        // `a ?? b`: the lower-case variable wins whenever it is present.
+        let http_raw = env
+            .get(env_vars::HTTP_PROXY_LOWER)
+            .or(env.get(env_vars::HTTP_PROXY));
+        let https_raw = env
+            .get(env_vars::HTTPS_PROXY_LOWER)
+            .or(env.get(env_vars::HTTPS_PROXY));
+        let http = parse(http_raw);
+        let https = parse(https_raw).or_else(|| http.clone());
+        let no_proxy_value = env
+            .get(env_vars::NO_PROXY_LOWER)
+            .or(env.get(env_vars::NO_PROXY))
+            .unwrap_or("");
+        let mut no_proxy = Vec::new();
+        for entry in no_proxy_value
+            .split([',', ' ', '\t', '\n'])
+            .filter(|e| !e.is_empty())
+        {
+            let (host, port) = match entry.rsplit_once(':') {
+                Some((h, p))
+                    if !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    (h, p.parse().unwrap_or(0))
+                }
+                _ => (entry, 0),
+            };
+            let host = host
+                .strip_prefix("*.")
+                .or_else(|| host.strip_prefix('.'))
+                .unwrap_or(host);
+            no_proxy.push((host.to_ascii_lowercase(), port));
+        }
+        Some(ProxyRule {
+            http,
+            https,
+            no_proxy_all: no_proxy_value == "*",
+            no_proxy,
+        })
+    }
+
+    /// The proxy for this URL, or `None` to connect directly.
+    pub fn proxy_for(&self, url: &reqwest::Url) -> Option<reqwest::Url> {
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = url.port_or_known_default().unwrap_or(0);
+        if self.no_proxy_all {
+            return None;
+        }
+        for (entry, entry_port) in &self.no_proxy {
+            if *entry_port != 0 && *entry_port != port {
+                continue;
+            }
+            if host == *entry || host.ends_with(&format!(".{entry}")) {
+                return None;
+            }
+        }
+        if url.scheme() == "https" {
+            self.https.clone()
+        } else {
+            self.http.clone()
+        }
+    }
+}
+
+/// The process-wide HTTP client (cheap to clone; shares one connection pool).
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    convex_client: String,
+    interactive: bool,
+    agent_mode: Option<String>,
+}
+
+impl HttpClient {
+    /// Build from the real process environment.
+    pub fn new(process_env: &Env) -> Result<HttpClient> {
+        let client = client_builder(process_env)?
+            .build()
+            .context("Could not set up the HTTP client")?;
+        Ok(HttpClient {
+            client,
+            convex_client: convex_client_header(process_env),
+            interactive: crate::output::stdin_is_terminal(),
+            agent_mode: process_env
+                .non_empty(env_vars::CONVEX_AGENT_MODE)
+                .map(str::to_string),
+        })
+    }
+
+    /// The underlying `reqwest` client (for downloads and other plain requests).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The `Convex-Client` header value.
+    pub fn convex_client(&self) -> &str {
+        &self.convex_client
+    }
+}
+
+/// Percent-encode a query or path component as JavaScript's
+/// `encodeURIComponent` does.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> reqwest::Url {
+        reqwest::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn proxy_only_with_upper_case_variables() {
+        assert!(ProxyRule::from_env(&Env::from_pairs([("https_proxy", "http://p:1")])).is_none());
+        assert!(ProxyRule::from_env(&Env::from_pairs([("HTTPS_PROXY", "")])).is_none());
+        let rule = ProxyRule::from_env(&Env::from_pairs([
+            ("HTTPS_PROXY", "http://guard:3128"),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            rule.proxy_for(&url("https://github.com/x")),
+            Some(url("http://guard:3128"))
+        );
+        assert_eq!(rule.proxy_for(&url("http://127.0.0.1:8000/api")), None);
+        assert_eq!(rule.proxy_for(&url("http://localhost:8000/api")), None);
+        // http targets use HTTP_PROXY only.
+        assert_eq!(rule.proxy_for(&url("http://example.test/")), None);
+    }
+
+    #[test]
+    fn no_proxy_suffixes_and_ports() {
+        let rule = ProxyRule::from_env(&Env::from_pairs([
+            ("HTTP_PROXY", "http://p:1"),
+            ("no_proxy", ".example.test, other.test:8080"),
+            ("NO_PROXY", "ignored.test"),
+        ]))
+        .unwrap();
+        assert_eq!(rule.proxy_for(&url("https://a.example.test/")), None);
+        assert_eq!(rule.proxy_for(&url("https://example.test/")), None);
+        assert_eq!(rule.proxy_for(&url("http://other.test:8080/")), None);
+        assert_eq!(
+            rule.proxy_for(&url("http://other.test:9090/")),
+            Some(url("http://p:1"))
+        );
+        // https falls back to the HTTP proxy.
+        assert_eq!(
+            rule.proxy_for(&url("https://ignored.test/")),
+            Some(url("http://p:1"))
+        );
+        let all = ProxyRule::from_env(&Env::from_pairs([
+            ("HTTP_PROXY", "http://p:1"),
+            ("NO_PROXY", "*"),
+        ]))
+        .unwrap();
+        assert_eq!(all.proxy_for(&url("http://x/")), None);
+    }
+
+    #[test]
+    fn client_header() {
+        assert_eq!(convex_client_header(&Env::default()), "npm-cli-1.48.0");
+        assert_eq!(
+            convex_client_header(&Env::from_pairs([("CONVEX_VERSION_OVERRIDE", "9.9.9")])),
+            "npm-cli-9.9.9"
+        );
+    }
+
+    #[test]
+    fn encodes_like_encode_uri_component() {
+        assert_eq!(encode_component("dev/james"), "dev%2Fjames");
+        assert_eq!(encode_component("a:b:c:d"), "a%3Ab%3Ac%3Ad");
+        assert_eq!(encode_component("x y~'()*!"), "x%20y~'()*!");
+    }
+}

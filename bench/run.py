@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Benchmark: this binary against the official CLI, in one run, on a loopback mock.
+
+    python3 bench/run.py [--runs N] [--only NAME ...] [--candidate PATH] [--no-build]
+
+Builds `target/release/convex` (unless --candidate/--no-build), installs the
+reference CLI (npm `convex` 1.48.0) with ../shared/conformance/reference.sh,
+starts the conformance mock of the Convex APIs in-process on 127.0.0.1, and for
+each scenario runs both CLIs alternately (one warm-up each, then N measured
+runs each). It prints, per scenario, the median wall time and the peak resident
+memory of each side and the ratio. Nothing leaves the machine.
+
+Scenarios:
+  version          `convex --version`
+  token_create     `convex deployment token create bench` (logged in, CONVEX_DEPLOYMENT in .env.local)
+  deploy_small     `convex deploy` of the conformance `basic` project with a prod deploy key
+  deploy_100       the same project with 100 more function modules
+  deploy_unchanged a second deploy of `basic` against a server that already has its modules
+                   (also checks that our start_push uploads no module source)
+  dev_save_ready   `convex dev` running; time from saving a function file to "Convex functions ready"
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "conformance")
+sys.path.insert(0, SHARED)
+sys.dont_write_bytecode = True
+import mock_convex  # noqa: E402
+
+PROD_KEY = "prod:brave-lynx-456|eyJ2MiI6ImJlbmNoLXByb2Qta2V5In0="
+DEV_KEY = "dev:happy-otter-123|eyJ2MiI6ImJlbmNoLWRldi1rZXkifQ=="
+
+
+def reference_prefix():
+    out = subprocess.run([os.path.join(SHARED, "reference.sh")], check=True, capture_output=True, text=True)
+    return out.stdout.strip().split()
+
+
+def reference_dir():
+    return os.environ.get("CONVEX_REFERENCE_DIR", os.path.expanduser("~/.cache/convex-reference"))
+
+
+def link_node_modules(project):
+    src = os.path.join(reference_dir(), "node_modules")
+    nm = os.path.join(project, "node_modules")
+    os.makedirs(os.path.join(nm, "@esbuild"), exist_ok=True)
+    for pkg in ("convex", "esbuild"):
+        os.symlink(os.path.join(src, pkg), os.path.join(nm, pkg))
+    for sub in os.listdir(os.path.join(src, "@esbuild")):
+        os.symlink(os.path.join(src, "@esbuild", sub), os.path.join(nm, "@esbuild", sub))
+
+
+def make_project(tmp, extra_modules=0):
+    project = os.path.join(tmp, "project")
+    shutil.copytree(os.path.join(SHARED, "projects", "basic"), project)
+    link_node_modules(project)
+    gen = os.path.join(project, "convex", "gen")
+    if extra_modules:
+        os.makedirs(gen)
+    for i in range(extra_modules):
+        with open(os.path.join(gen, "mod%03d.ts" % i), "w") as f:
+            f.write(
+                'import { query, mutation } from "../_generated/server";\n'
+                'import { v } from "convex/values";\n\n'
+                "export const get%d = query({\n"
+                "  args: { id: v.id(\"notes\") },\n"
+                "  handler: async (ctx, { id }) => await ctx.db.get(id),\n"
+                "});\n\n"
+                "export const set%d = mutation({\n"
+                "  args: { id: v.id(\"notes\"), body: v.string() },\n"
+                "  handler: async (ctx, { id, body }) => {\n"
+                "    await ctx.db.patch(id, { body: body + \"%d\" });\n"
+                "  },\n"
+                "});\n" % (i, i, i)
+            )
+    return project
+
+
+class Sandbox:
+    """A temporary HOME + project + a running mock."""
+
+    def __init__(self, routes=None, extra_modules=0, project=True):
+        self.tmp = os.path.realpath(tempfile.mkdtemp(prefix="cvx-bench-"))
+        self.home = os.path.join(self.tmp, "home")
+        os.makedirs(self.home)
+        self.project = make_project(self.tmp, extra_modules) if project else self.tmp
+        self.log = os.path.join(self.tmp, "requests.jsonl")
+        self.server = mock_convex.MockServer(routes or [], self.log)
+        self.server.configure(routes or [], {"HOME": self.home, "PROJECT": self.project})
+        self.server.start()
+        self.convex_dir = os.path.join(self.home, ".convex-test-%d" % self.server.port)
+
+    def env(self, extra=None):
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": self.home,
+            "TMPDIR": self.tmp,
+            "CONVEX_PROVISION_HOST": self.server.url,
+            "CONVEX_VERSION_API_ORIGIN": self.server.url,
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "TZ": "UTC",
+            "NO_UPDATE_NOTIFIER": "1",
+        }
+        env.update(extra or {})
+        return env
+
+    def login(self):
+        os.makedirs(self.convex_dir, exist_ok=True)
+        with open(os.path.join(self.convex_dir, "config.json"), "w") as f:
+            json.dump({"accessToken": "convex-pat-bench-0001"}, f)
+
+    def records(self):
+        return self.server.records
+
+    def close(self):
+        self.server.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+
+def run_once(cmd, cwd, env, timeout=120):
+    """Run a command to completion; return (seconds, peak RSS in KiB, exit code, stderr).
+
+    Peak memory comes from GNU time's %M: a child forked from this (large)
+    Python process would otherwise report Python's own pages as its peak,
+    because Linux keeps the pre-exec high-water mark.
+    """
+    rss_file = None
+    if TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="cvx-bench-rss-")
+        os.close(fd)
+        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    peak = 0
+    if rss_file:
+        with open(rss_file) as f:
+            text = f.read().strip().splitlines()
+        os.unlink(rss_file)
+        peak = int(text[-1]) if text and text[-1].isdigit() else 0
+    return elapsed, peak, proc.returncode, err.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenario_version(cli):
+    box = Sandbox(project=False)
+    return box, cli + ["--version"], box.tmp, box.env(), None
+
+
+def scenario_token_create(cli):
+    box = Sandbox(project=False)
+    box.login()
+    with open(os.path.join(box.tmp, ".env.local"), "w") as f:
+        f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
+    return box, cli + ["deployment", "token", "create", "bench"], box.tmp, box.env(), None
+
+
+def deploy_scenario(extra_modules):
+    def make(cli):
+        box = Sandbox(extra_modules=extra_modules)
+        return box, cli + ["deploy", "--typecheck", "disable"], box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), None
+    return make
+
+
+def start_push_bodies(records):
+    return [r.get("body") for r in records if r.get("path") == "/api/deploy2/start_push"]
+
+
+def scenario_deploy_unchanged(cli):
+    # First learn the module hashes this CLI pushes, then serve them back from
+    # get_config_hashes so the measured deploy finds every module unchanged.
+    box = Sandbox()
+    env = box.env({"CONVEX_DEPLOY_KEY": PROD_KEY})
+    cmd = cli + ["deploy", "--typecheck", "disable"]
+    run_once(cmd, box.project, env)
+    bodies = start_push_bodies(box.records())
+    box.close()
+    if not bodies or not isinstance(bodies[-1], dict):
+        raise RuntimeError("first deploy sent no start_push")
+    import hashlib
+    hashes = []
+    for m in bodies[-1]["appDefinition"]["changedModules"]:
+        h = hashlib.sha256((m["source"] + (m.get("sourceMap") or "")).encode()).hexdigest()
+        hashes.append({"path": m["path"], "hash": h, "environment": m["environment"]})
+    routes = [{
+        "method": "POST", "path": "/api/get_config_hashes",
+        "json": {"config": {"functions": "convex/", "authInfo": []}, "moduleHashes": hashes,
+                 "nodeDependencies": [], "udfServerVersion": "1.0.0"},
+    }]
+    box = Sandbox(routes=routes)
+
+    def check(records):
+        for body in start_push_bodies(records):
+            if isinstance(body, dict) and body["appDefinition"]["changedModules"]:
+                paths = [m["path"] for m in body["appDefinition"]["changedModules"]]
+                return "uploaded module source for %s" % paths
+        return None
+
+    return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
+
+
+SCENARIOS = {
+    "version": scenario_version,
+    "token_create": scenario_token_create,
+    "deploy_small": deploy_scenario(0),
+    "deploy_100": deploy_scenario(100),
+    "deploy_unchanged": scenario_deploy_unchanged,
+}
+
+
+def measure(make, sides, runs):
+    """Run both sides alternately: warm-up, then `runs` measured runs each."""
+    samples = {label: ([], [], set()) for label, _ in sides}
+    failed = {}
+    for i in range(runs + 1):  # the first round is a warm-up
+        for label, cli in sides:
+            if label in failed:
+                continue
+            try:
+                box, cmd, cwd, env, check = make(cli)
+            except Exception as e:
+                failed[label] = e
+                continue
+            try:
+                elapsed, peak, code, err = run_once(cmd, cwd, env)
+                if code != 0:
+                    tail = err.strip().splitlines()[-3:]
+                    failed[label] = RuntimeError("exited %s: %s" % (code, " | ".join(tail)))
+                    continue
+                if check:
+                    problem = check(box.records())
+                    if problem:
+                        samples[label][2].add(problem)
+            finally:
+                box.close()
+            if i > 0:
+                samples[label][0].append(elapsed)
+                samples[label][1].append(peak)
+    result = {}
+    for label, _ in sides:
+        if label in failed:
+            result[label] = failed[label]
+        else:
+            times, rss, notes = samples[label]
+            result[label] = (statistics.median(times), max(rss), sorted(notes))
+    return result
+
+
+# ------------------------------------------------------------ dev latency
+
+def dev_save_to_ready(cli, runs, label):
+    box = Sandbox()
+    box.login()
+    with open(os.path.join(box.project, ".env.local"), "w") as f:
+        f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
+    cmd = cli + ["dev", "--typecheck", "disable", "--tail-logs", "disable"]
+    rss_file = None
+    if TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="cvx-bench-rss-")
+        os.close(fd)
+        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
+    proc = subprocess.Popen(cmd, cwd=box.project, env=box.env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    ready = []
+    cond = threading.Condition()
+
+    def reader():
+        for raw in proc.stderr:
+            if b"functions ready" in raw:
+                with cond:
+                    ready.append(time.perf_counter())
+                    cond.notify_all()
+
+    threading.Thread(target=reader, daemon=True).start()
+
+    def wait_ready(count, timeout=60):
+        with cond:
+            if not cond.wait_for(lambda: len(ready) >= count or proc.poll() is not None, timeout):
+                raise RuntimeError("no 'functions ready' line within %ss" % timeout)
+            if len(ready) < count:
+                raise RuntimeError("exited %s before 'functions ready'" % proc.returncode)
+            return ready[count - 1]
+
+    latencies = []
+    try:
+        wait_ready(1)
+        target = os.path.join(box.project, "convex", "notes.ts")
+        for i in range(runs + 1):
+            time.sleep(1.0)  # let the watcher settle between saves
+            with open(target, "a") as f:
+                f.write("// edit %d\n" % i)
+            saved = time.perf_counter()
+            done = wait_ready(i + 2)
+            if i > 0:
+                latencies.append(done - saved)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        box.close()
+    peak = 0
+    if rss_file:
+        with open(rss_file) as f:
+            text = f.read().strip().splitlines()
+        os.unlink(rss_file)
+        peak = int(text[-1]) if text and text[-1].isdigit() else 0
+    return statistics.median(latencies), peak, []
+
+
+# ------------------------------------------------------------------ main
+
+def fmt_time(s):
+    return "%.1f ms" % (s * 1000) if s < 1 else "%.2f s" % s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--candidate", help="path of our binary (default: build target/release/convex)")
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+
+    candidate = args.candidate or os.path.join(ROOT, "target", "release", "convex")
+    if not args.candidate and not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    sides = [("ours", [os.path.abspath(candidate)]), ("reference", reference_prefix())]
+
+    names = list(SCENARIOS) + ["dev_save_ready"]
+    if args.only:
+        names = [n for n in names if n in args.only]
+
+    rows = []
+    for name in names:
+        if name == "dev_save_ready":
+            # One long-running process per side; saves are timed inside it.
+            result = {}
+            for label, cli in sides:
+                try:
+                    result[label] = dev_save_to_ready(cli, args.runs, label)
+                except Exception as e:  # a failing side is reported, not fatal
+                    result[label] = e
+        else:
+            # Alternate the two sides run by run so background load hits both alike.
+            result = measure(SCENARIOS[name], sides, args.runs)
+        rows.append((name, result))
+        print_row(name, result, flush=True)
+
+    print()
+    print("median of %d runs after one warm-up; peak RSS is the largest over the runs" % args.runs)
+
+
+HEADER_PRINTED = [False]
+
+
+def print_row(name, result, flush=False):
+    if not HEADER_PRINTED[0]:
+        print("%-18s %12s %10s %12s %10s %9s" % ("scenario", "ours", "ours RSS", "reference", "ref RSS", "speed-up"))
+        HEADER_PRINTED[0] = True
+    cells = []
+    for label in ("ours", "reference"):
+        r = result.get(label)
+        if isinstance(r, Exception) or r is None:
+            cells += ["failed", "-"]
+        else:
+            cells += [fmt_time(r[0]), "%.1f MiB" % (r[1] / 1024)]
+    ours, ref = result.get("ours"), result.get("reference")
+    ratio = "-"
+    if isinstance(ours, tuple) and isinstance(ref, tuple) and ours[0] > 0:
+        ratio = "%.1fx" % (ref[0] / ours[0])
+    print("%-18s %12s %10s %12s %10s %9s" % (name, cells[0], cells[1], cells[2], cells[3], ratio), flush=flush)
+    for label in ("ours", "reference"):
+        r = result.get(label)
+        if isinstance(r, Exception):
+            print("    %s: %s" % (label, r))
+        elif isinstance(r, tuple) and r[2]:
+            for n in r[2]:
+                print("    %s: %s" % (label, n))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+//! One long-lived esbuild process, spoken to through its stdin/stdout service
+//! protocol (crate `esbuild_client`), and the plumbing that turns our Rust
+//! plugins into esbuild plugin callbacks.
+//!
+//! The client library needs a current-thread tokio runtime, so the service
+//! lives on its own thread ([`ServiceThread`]); callers on any runtime send it
+//! jobs. Builds of one job run concurrently on that thread: each build gets a
+//! unique key, and plugin callbacks are dispatched by that key.
+
+use super::error::{BundleError, BundleResult};
+use super::esbuild::EsbuildBinary;
+use async_trait::async_trait;
+use esbuild_client::protocol::{
+    BuildPlugin, BuildRequest, Message, OnLoadSetupOptions, OnResolveSetupOptions, PartialMessage,
+};
+use esbuild_client::{
+    EsbuildService, EsbuildServiceOptions, OnEndArgs, OnEndResult, OnLoadArgs, OnLoadResult,
+    OnResolveArgs, OnResolveResult, OnStartArgs, OnStartResult, PluginHandler,
+};
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub(crate) type ResolveFn = Box<dyn Fn(&OnResolveArgs) -> anyhow::Result<Option<OnResolveResult>>>;
+pub(crate) type LoadFn = Box<dyn Fn(&OnLoadArgs) -> anyhow::Result<Option<OnLoadResult>>>;
+
+/// An esbuild plugin implemented in Rust. Filters are Go regular
+/// expressions, evaluated by esbuild; an empty namespace means "any".
+pub(crate) struct Plugin {
+    pub name: &'static str,
+    pub on_resolve: Vec<(String, String, ResolveFn)>,
+    pub on_load: Vec<(String, String, LoadFn)>,
+}
+
+impl Plugin {
+    pub fn new(name: &'static str) -> Self {
+        Plugin {
+            name,
+            on_resolve: Vec::new(),
+            on_load: Vec::new(),
+        }
+    }
+
+    pub fn on_resolve(
+        mut self,
+        filter: &str,
+        namespace: &str,
+        f: impl Fn(&OnResolveArgs) -> anyhow::Result<Option<OnResolveResult>> + 'static,
+    ) -> Self {
+        self.on_resolve
+            .push((filter.to_string(), namespace.to_string(), Box::new(f)));
+        self
+    }
+
+    pub fn on_load(
+        mut self,
+        filter: &str,
+        namespace: &str,
+        f: impl Fn(&OnLoadArgs) -> anyhow::Result<Option<OnLoadResult>> + 'static,
+    ) -> Self {
+        self.on_load
+            .push((filter.to_string(), namespace.to_string(), Box::new(f)));
+        self
+    }
+}
+
+/// The callbacks of one build, by the ids esbuild sends back.
+struct PluginSet {
+    resolve: HashMap<u32, (&'static str, ResolveFn)>,
+    load: HashMap<u32, (&'static str, LoadFn)>,
+}
+
+impl PluginSet {
+    /// Numbers every callback (in plugin order, as esbuild's JavaScript API
+    /// does) and returns the protocol description plus the dispatch table.
+    fn new(plugins: Vec<Plugin>) -> (Vec<BuildPlugin>, PluginSet) {
+        let mut next_id = 0u32;
+        let mut described = Vec::new();
+        let mut set = PluginSet {
+            resolve: HashMap::new(),
+            load: HashMap::new(),
+        };
+        for plugin in plugins {
+            let mut on_resolve = Vec::new();
+            for (filter, namespace, f) in plugin.on_resolve {
+                on_resolve.push(OnResolveSetupOptions {
+                    id: next_id,
+                    filter,
+                    namespace,
+                });
+                set.resolve.insert(next_id, (plugin.name, f));
+                next_id += 1;
+            }
+            let mut on_load = Vec::new();
+            for (filter, namespace, f) in plugin.on_load {
+                on_load.push(OnLoadSetupOptions {
+                    id: next_id,
+                    filter,
+                    namespace,
+                });
+                set.load.insert(next_id, (plugin.name, f));
+                next_id += 1;
+            }
+            described.push(BuildPlugin {
+                name: plugin.name.to_string(),
+                on_start: false,
+                on_end: false,
+                on_resolve,
+                on_load,
+            });
+        }
+        (described, set)
+    }
+}
+
+fn plugin_error(plugin_name: &str, err: &anyhow::Error) -> Vec<PartialMessage> {
+    vec![PartialMessage {
+        plugin_name: plugin_name.to_string(),
+        text: format!("{err:#}"),
+        ..Default::default()
+    }]
+}
+
+/// Dispatches esbuild's plugin requests to the [`PluginSet`] of the build
+/// they belong to.
+#[derive(Default)]
+struct Dispatcher {
+    builds: RefCell<HashMap<u32, Rc<PluginSet>>>,
+}
+
+impl Dispatcher {
+    fn set(&self, key: u32) -> Option<Rc<PluginSet>> {
+        self.builds.borrow().get(&key).cloned()
+    }
+}
+
+#[async_trait(?Send)]
+impl PluginHandler for Dispatcher {
+    async fn on_resolve(&self, args: OnResolveArgs) -> anyhow::Result<Option<OnResolveResult>> {
+        let Some(set) = self.set(args.key) else {
+            return Ok(None);
+        };
+        for id in &args.ids {
+            let Some((name, f)) = set.resolve.get(id) else {
+                continue;
+            };
+            match f(&args) {
+                Ok(Some(mut result)) => {
+                    result.plugin_name = Some(name.to_string());
+                    return Ok(Some(result));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    return Ok(Some(OnResolveResult {
+                        plugin_name: Some(name.to_string()),
+                        errors: Some(plugin_error(name, &err)),
+                        ..Default::default()
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn on_load(&self, args: OnLoadArgs) -> anyhow::Result<Option<OnLoadResult>> {
+        let Some(set) = self.set(args.key) else {
+            return Ok(None);
+        };
+        for id in &args.ids {
+            let Some((name, f)) = set.load.get(id) else {
+                continue;
+            };
+            match f(&args) {
+                Ok(Some(mut result)) => {
+                    result.plugin_name = Some(name.to_string());
+                    return Ok(Some(result));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    return Ok(Some(OnLoadResult {
+                        plugin_name: Some(name.to_string()),
+                        errors: Some(plugin_error(name, &err)),
+                        ..Default::default()
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn on_start(&self, _args: OnStartArgs) -> anyhow::Result<Option<OnStartResult>> {
+        Ok(None)
+    }
+
+    async fn on_end(&self, _args: OnEndArgs) -> anyhow::Result<Option<OnEndResult>> {
+        Ok(None)
+    }
+}
+
+/// What to build: flags as esbuild's JavaScript API would send them.
+pub(crate) struct BuildSpec {
+    pub entries: Vec<String>,
+    pub flags: Vec<String>,
+    pub plugins: Vec<Plugin>,
+}
+
+/// One output file, path absolute.
+pub(crate) struct OutputFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// A finished build.
+pub(crate) struct BuildOutput {
+    pub outputs: Vec<OutputFile>,
+    /// The metafile, parsed (key order preserved).
+    pub metafile: Value,
+    pub warnings: Vec<Message>,
+}
+
+/// A build esbuild rejected. esbuild has already printed the messages.
+pub(crate) struct BuildFailure {
+    pub errors: Vec<Message>,
+}
+
+/// The esbuild process and the state needed to run builds on it.
+pub(crate) struct Service {
+    esbuild: EsbuildService,
+    dispatcher: Arc<Dispatcher>,
+    next_key: Cell<u32>,
+    working_dir: PathBuf,
+}
+
+impl Service {
+    async fn start(binary: &EsbuildBinary, working_dir: &Path) -> BundleResult<Service> {
+        // The client library takes its plugin handler as an `Arc`; it never
+        // leaves this thread.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let dispatcher = Arc::new(Dispatcher::default());
+        let esbuild = EsbuildService::new(
+            &binary.path,
+            &binary.version,
+            dispatcher.clone(),
+            EsbuildServiceOptions {
+                cwd: Some(working_dir),
+            },
+        )
+        .await
+        .map_err(|err| {
+            BundleError::setup(format!(
+                "Could not start esbuild ({}): {err}",
+                binary.path.display()
+            ))
+        })?;
+        // A version mismatch makes esbuild exit at once instead of answering.
+        if let Ok(Ok(status)) =
+            tokio::time::timeout(std::time::Duration::ZERO, esbuild.wait_for_exit()).await
+        {
+            return Err(BundleError::setup(format!(
+                "esbuild ({}, version {}) exited at start-up ({status}); see its message above.",
+                binary.path.display(),
+                binary.version
+            )));
+        }
+        Ok(Service {
+            esbuild,
+            dispatcher,
+            next_key: Cell::new(0),
+            working_dir: working_dir.to_path_buf(),
+        })
+    }
+
+    pub fn working_dir(&self) -> &Path {
+        &self.working_dir
+    }
+
+    /// Runs one build. `Ok(Err(..))` is a build esbuild rejected.
+    pub async fn build(&self, spec: BuildSpec) -> BundleResult<Result<BuildOutput, BuildFailure>> {
+        let key = self.next_key.get();
+        self.next_key.set(key + 1);
+        let (plugins, set) = PluginSet::new(spec.plugins);
+        self.dispatcher
+            .builds
+            .borrow_mut()
+            .insert(key, Rc::new(set));
+        let request = BuildRequest {
+            key,
+            entries: spec
+                .entries
+                .into_iter()
+                .map(|entry| (String::new(), entry))
+                .collect(),
+            flags: spec.flags,
+            write: false,
+            abs_working_dir: self.working_dir.to_string_lossy().into_owned(),
+            plugins: (!plugins.is_empty()).then_some(plugins),
+            ..Default::default()
+        };
+        let response = tokio::select! {
+            response = self.esbuild.client().send_build_request(request) => Some(response),
+            _ = self.esbuild.wait_for_exit() => None,
+        };
+        self.dispatcher.builds.borrow_mut().remove(&key);
+        let response = match response {
+            None => return Err(BundleError::internal("esbuild exited unexpectedly")),
+            Some(Err(err)) => {
+                return Err(BundleError::internal(format!(
+                    "Lost the connection to esbuild: {err}"
+                )));
+            }
+            Some(Ok(Err(message))) => {
+                return Err(BundleError::internal(format!(
+                    "esbuild refused the build: {}",
+                    message.text
+                )));
+            }
+            Some(Ok(Ok(response))) => response,
+        };
+        if !response.errors.is_empty() {
+            return Ok(Err(BuildFailure {
+                errors: response.errors,
+            }));
+        }
+        let metafile = match &response.metafile {
+            Some(text) => serde_json::from_str(text).map_err(|err| {
+                BundleError::internal(format!("esbuild's metafile is not JSON: {err}"))
+            })?,
+            None => Value::Null,
+        };
+        let outputs = response
+            .output_files
+            .unwrap_or_default()
+            .into_iter()
+            .map(|file| OutputFile {
+                path: PathBuf::from(file.path),
+                text: match String::from_utf8(file.contents) {
+                    Ok(text) => text,
+                    Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+                },
+            })
+            .collect();
+        Ok(Ok(BuildOutput {
+            outputs,
+            metafile,
+            warnings: response.warnings,
+        }))
+    }
+
+    async fn stop(self) {
+        let _ = self.esbuild.stop().await;
+    }
+}
+
+type Job =
+    Box<dyn FnOnce(Result<Rc<Service>, BundleError>) -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+
+/// The thread that owns the esbuild process.
+pub(crate) struct ServiceThread {
+    jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServiceThread {
+    /// Spawns the thread; esbuild starts right away, in parallel with
+    /// whatever the caller does next. Start-up errors surface on each job.
+    pub fn spawn(binary: EsbuildBinary, working_dir: PathBuf) -> BundleResult<ServiceThread> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("esbuild-service".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(_) => return,
+                };
+                runtime.block_on(async move {
+                    let service = Service::start(&binary, &working_dir).await.map(Rc::new);
+                    while let Some(job) = rx.recv().await {
+                        job(service.clone()).await;
+                    }
+                    if let Ok(service) = service
+                        && let Ok(service) = Rc::try_unwrap(service)
+                    {
+                        service.stop().await;
+                    }
+                });
+            })
+            .map_err(|err| BundleError::internal(format!("Could not start a thread: {err}")))?;
+        Ok(ServiceThread {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on the service thread and returns its result.
+    pub async fn run<T, F, Fut>(&self, f: F) -> BundleResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Rc<Service>) -> Fut + Send + 'static,
+        Fut: Future<Output = BundleResult<T>> + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |service| {
+            Box::pin(async move {
+                let result = match service {
+                    Ok(service) => f(service).await,
+                    Err(err) => Err(err),
+                };
+                let _ = tx.send(result);
+            })
+        });
+        let sender = self
+            .jobs
+            .as_ref()
+            .ok_or_else(|| BundleError::internal("the bundler was stopped"))?;
+        sender
+            .send(job)
+            .map_err(|_| BundleError::internal("the esbuild service thread has stopped"))?;
+        rx.await
+            .map_err(|_| BundleError::internal("the esbuild service thread stopped mid-build"))?
+    }
+
+    /// Stops esbuild and waits for the thread to finish.
+    pub fn stop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ServiceThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,416 @@
+//! The `.env` file editor: set one variable, keep every other line and byte.
+//!
+//! Used by `deployment token create --save-env` (`CONVEX_DEPLOY_KEY`) and by
+//! `dev` (`CONVEX_DEPLOYMENT` with a comment line and a trailing comment,
+//! then `CONVEX_URL`-style lines).
+//!
+//! Behaviour (the official CLI's, except where it is plainly wrong; see
+//! `docs/compatibility.md`):
+//! - no file: `[comment line\n]NAME=VALUE[ # comment]\n`;
+//! - the file already gives NAME this value (npm-dotenv reading, last
+//!   assignment wins): no change;
+//! - NAME is assigned: the first assignment (also `export NAME=` or indented,
+//!   and a quoted value spanning several lines) is replaced in place, keeping
+//!   its indentation, its `export ` and its line ending; later assignments of
+//!   NAME, which would override the new value, are removed. The official CLI
+//!   instead rewrites the first line that merely *starts* with NAME (so
+//!   `NAME_OLD=` could be hit), leaves stale duplicates that still win, and
+//!   silently does nothing for `export`/indented lines;
+//! - NAME is not assigned: appended after one blank line (`\n` added if the
+//!   file ends with one, `\n\n` otherwise), with the comment line if given,
+//!   using the file's own line ending (CRLF files stay CRLF).
+//!
+//! The value is written as is (no quoting), as the official CLI does.
+
+use std::path::Path;
+
+use crate::dotenv;
+
+/// One variable to set.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvFileEdit<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+    /// Written after the value as ` # <comment>`.
+    pub comment_after_value: Option<&'a str>,
+    /// Written on its own line above the variable when it is added.
+    pub comment_on_previous_line: Option<&'a str>,
+}
+
+impl<'a> EnvFileEdit<'a> {
+    /// `NAME=VALUE`, no comments.
+    pub fn new(name: &'a str, value: &'a str) -> EnvFileEdit<'a> {
+        EnvFileEdit {
+            name,
+            value,
+            comment_after_value: None,
+            comment_on_previous_line: None,
+        }
+    }
+
+    fn assignment(&self) -> String {
+        match self.comment_after_value {
+            Some(c) => format!("{}={} # {c}", self.name, self.value),
+            None => format!("{}={}", self.name, self.value),
+        }
+    }
+}
+
+/// The new content, or `None` when the file already has this value.
+pub fn changed_env_file(existing: Option<&str>, edit: &EnvFileEdit) -> Option<String> {
+    let Some(content) = existing else {
+        let mut out = String::new();
+        if let Some(l) = edit.comment_on_previous_line {
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push_str(&edit.assignment());
+        out.push('\n');
+        return Some(out);
+    };
+    let current = dotenv::lookup(content, edit.name);
+    if current.as_deref() == Some(edit.value) {
+        return None;
+    }
+    let spans = assignment_spans(content, edit.name);
+    if current.is_some() && !spans.is_empty() {
+        let mut out = String::with_capacity(content.len() + edit.value.len());
+        let mut pos = 0;
+        for (i, span) in spans.iter().enumerate() {
+            out.push_str(&content[pos..span.start]);
+            if i == 0 {
+                out.push_str(&content[span.start..span.key_start]);
+                out.push_str(&edit.assignment());
+                out.push_str(&content[span.terminator_start..span.end]);
+            }
+            pos = span.end;
+        }
+        out.push_str(&content[pos..]);
+        return Some(out);
+    }
+    let newline = if content.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = content.to_string();
+    // One blank line before the new variable.
+    out.push_str(newline);
+    if !content.ends_with('\n') {
+        out.push_str(newline);
+    }
+    if let Some(l) = edit.comment_on_previous_line {
+        out.push_str(l);
+        out.push_str(newline);
+    }
+    out.push_str(&edit.assignment());
+    out.push_str(newline);
+    Some(out)
+}
+
+/// Outcome of [`update_env_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvFileChange {
+    /// The file already had the value; nothing was written.
+    Unchanged,
+    /// The file was created or rewritten.
+    Written,
+}
+
+/// Apply an edit to a file on disk, atomically (temporary file + rename; an
+/// existing file keeps its permissions).
+pub fn update_env_file(path: &Path, edit: &EnvFileEdit) -> std::io::Result<EnvFileChange> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    match changed_env_file(existing.as_deref(), edit) {
+        None => Ok(EnvFileChange::Unchanged),
+        Some(text) => {
+            crate::fsutil::write_atomic(path, text.as_bytes(), None)?;
+            Ok(EnvFileChange::Written)
+        }
+    }
+}
+
+/// Byte range of one assignment: `start..end` covers the whole lines
+/// (terminator included); the key starts at `key_start` (after indentation
+/// and `export `); the line terminator of the last line starts at
+/// `terminator_start`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    key_start: usize,
+    terminator_start: usize,
+    end: usize,
+}
+
+/// Lines as `(start, content_end, end)` byte offsets (`content_end` excludes
+/// the `\n` / `\r\n` terminator).
+fn lines(content: &str) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let bytes = content.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let (content_end, end) = match content[start..].find('\n') {
+            Some(i) => {
+                let nl = start + i;
+                let ce = if nl > start && bytes[nl - 1] == b'\r' {
+                    nl - 1
+                } else {
+                    nl
+                };
+                (ce, nl + 1)
+            }
+            None => (bytes.len(), bytes.len()),
+        };
+        out.push((start, content_end, end));
+        start = end;
+    }
+    out
+}
+
+/// Parse the start of an assignment line: `(key_start, key, value_start)`.
+fn parse_assignment(line: &str) -> Option<(usize, &str, usize)> {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    let (rest, key_start) = match trimmed.strip_prefix("export") {
+        Some(after) if after.starts_with([' ', '\t']) => {
+            let after_trim = after.trim_start();
+            (after_trim, line.len() - after_trim.len())
+        }
+        _ => (trimmed, indent),
+    };
+    let key_len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    if key_len == 0 {
+        return None;
+    }
+    let key = &rest[..key_len];
+    let after_key = &rest[key_len..];
+    let after_space = after_key.trim_start_matches([' ', '\t']);
+    let value_rel = if let Some(v) = after_space.strip_prefix('=') {
+        v
+    } else if let Some(v) = after_key.strip_prefix(':') {
+        if !v.starts_with([' ', '\t']) {
+            return None;
+        }
+        v
+    } else {
+        return None;
+    };
+    let value_start = line.len() - value_rel.len();
+    Some((key_start, key, value_start))
+}
+
+/// Whether a quoted value opened on this line is still open at its end.
+fn open_quote(value: &str) -> Option<char> {
+    let v = value.trim_start();
+    let q = v.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    if closes(&v[1..], q) { None } else { Some(q) }
+}
+
+fn closes(text: &str, q: char) -> bool {
+    let mut escaped = false;
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
+            continue;
+        }
+        if c == q {
+            return true;
+        }
+    }
+    false
+}
+
+fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
+    let all = lines(content);
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let (start, content_end, _) = all[i];
+        let line = &content[start..content_end];
+        let Some((key_start, key, value_start)) = parse_assignment(line) else {
+            i += 1;
+            continue;
+        };
+        // A quoted value may continue on the next lines.
+        let mut last = i;
+        if let Some(q) = open_quote(&line[value_start..]) {
+            let mut j = i + 1;
+            while j < all.len() {
+                let (s, ce, _) = all[j];
+                if closes(&content[s..ce], q) {
+                    last = j;
+                    break;
+                }
+                j += 1;
+            }
+            // An unclosed quote: npm dotenv reads it as a plain value of this
+            // line only.
+        }
+        if key == name {
+            spans.push(Span {
+                start,
+                key_start: start + key_start,
+                terminator_start: all[last].1,
+                end: all[last].2,
+            });
+        }
+        i = last + 1;
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn save(existing: Option<&str>) -> Option<String> {
+        changed_env_file(existing, &EnvFileEdit::new("CONVEX_DEPLOY_KEY", "K"))
+    }
+
+    /// The table of spec §9.4, with our corrections where the official CLI
+    /// is wrong.
+    #[test]
+    fn save_env_table() {
+        let rows: Vec<(Option<&str>, Option<&str>)> = vec![
+            (None, Some("CONVEX_DEPLOY_KEY=K\n")),
+            (Some(""), Some("\n\nCONVEX_DEPLOY_KEY=K\n")),
+            (Some("FOO=bar"), Some("FOO=bar\n\nCONVEX_DEPLOY_KEY=K\n")),
+            (Some("FOO=bar\n"), Some("FOO=bar\n\nCONVEX_DEPLOY_KEY=K\n")),
+            (
+                Some("FOO=bar\nCONVEX_DEPLOY_KEY=old|x # my comment\nBAZ=1\n"),
+                Some("FOO=bar\nCONVEX_DEPLOY_KEY=K\nBAZ=1\n"),
+            ),
+            (Some("CONVEX_DEPLOY_KEY=K\n"), None),
+            (Some("CONVEX_DEPLOY_KEY='K'\n"), None),
+            // Corrected: the official CLI leaves these unchanged but says "saved".
+            (
+                Some("export CONVEX_DEPLOY_KEY=old\n"),
+                Some("export CONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("  CONVEX_DEPLOY_KEY=old\n"),
+                Some("  CONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // Corrected: the official CLI overwrites CONVEX_DEPLOY_KEY_OLD.
+            (
+                Some("CONVEX_DEPLOY_KEY_OLD=foo\nCONVEX_DEPLOY_KEY=bar\n"),
+                Some("CONVEX_DEPLOY_KEY_OLD=foo\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // Corrected: the official CLI leaves the stale duplicate that wins.
+            (
+                Some("CONVEX_DEPLOY_KEY=one\nCONVEX_DEPLOY_KEY=two\n"),
+                Some("CONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("# CONVEX_DEPLOY_KEY=old\n"),
+                Some("# CONVEX_DEPLOY_KEY=old\n\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("FOO=bar\r\nCONVEX_DEPLOY_KEY=old\r\nBAZ=1\r\n"),
+                Some("FOO=bar\r\nCONVEX_DEPLOY_KEY=K\r\nBAZ=1\r\n"),
+            ),
+            // Corrected: the official CLI leaves `line2"` behind.
+            (
+                Some("CONVEX_DEPLOY_KEY=\"line1\nline2\"\nBAZ=1\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nBAZ=1\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY=\nBAZ=1\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nBAZ=1\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY = old\n"),
+                Some("CONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY: old\n"),
+                Some("CONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // No final newline after the replaced line: none added.
+            (
+                Some("A=1\nCONVEX_DEPLOY_KEY=old"),
+                Some("A=1\nCONVEX_DEPLOY_KEY=K"),
+            ),
+            // A multi-line value of another variable is not mistaken for ours.
+            (
+                Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n"),
+                Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // CRLF file, appended in CRLF.
+            (
+                Some("FOO=bar\r\n"),
+                Some("FOO=bar\r\n\r\nCONVEX_DEPLOY_KEY=K\r\n"),
+            ),
+        ];
+        for (input, expected) in rows {
+            assert_eq!(save(input).as_deref(), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn dev_style_edit_with_comments() {
+        let edit = EnvFileEdit {
+            name: "CONVEX_DEPLOYMENT",
+            value: "dev:happy-animal-123",
+            comment_after_value: Some("team: my-team, project: my-project"),
+            comment_on_previous_line: Some("# Deployment used by `npx convex dev`"),
+        };
+        assert_eq!(
+            changed_env_file(None, &edit).unwrap(),
+            "# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
+        );
+        assert_eq!(
+            changed_env_file(Some("X=1\n"), &edit).unwrap(),
+            "X=1\n\n# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
+        );
+        // Replacing keeps the existing comment line and swaps the trailing comment.
+        assert_eq!(
+            changed_env_file(
+                Some("# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:old-name-1 # team: a, project: b\n"),
+                &edit
+            )
+            .unwrap(),
+            "# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
+        );
+        // Same value (the comment is not part of the value): unchanged.
+        assert_eq!(
+            changed_env_file(
+                Some("CONVEX_DEPLOYMENT=dev:happy-animal-123 # other\n"),
+                &edit
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn file_update_is_atomic_and_reports_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env.local");
+        let edit = EnvFileEdit::new("CONVEX_DEPLOY_KEY", "dev:a|b");
+        assert_eq!(
+            update_env_file(&path, &edit).unwrap(),
+            EnvFileChange::Written
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "CONVEX_DEPLOY_KEY=dev:a|b\n"
+        );
+        assert_eq!(
+            update_env_file(&path, &edit).unwrap(),
+            EnvFileChange::Unchanged
+        );
+        let missing_dir = dir.path().join("nope").join(".env");
+        assert!(update_env_file(&missing_dir, &edit).is_err());
+    }
+}

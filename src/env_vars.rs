@@ -1,0 +1,132 @@
+//! Every environment variable the CLI reads, named once.
+//!
+//! Commands never spell a variable name themselves: they use these constants
+//! with [`crate::env::Env`]. [`ALL`] lists them with a one-line meaning; a test
+//! checks the list has no duplicates and that every constant is in it.
+
+/// Deploy key of any kind (prod, dev, preview, project, bare admin key).
+pub const CONVEX_DEPLOY_KEY: &str = "CONVEX_DEPLOY_KEY";
+/// Alias of `CONVEX_DEPLOY_KEY`, used only when that one is unset or empty.
+pub const CONVEX_DEPLOYMENT_TOKEN: &str = "CONVEX_DEPLOYMENT_TOKEN";
+/// The configured deployment, `<type>:<name>` (written by `convex dev`).
+pub const CONVEX_DEPLOYMENT: &str = "CONVEX_DEPLOYMENT";
+/// URL of a self-hosted deployment (effective only with the admin key below).
+pub const CONVEX_SELF_HOSTED_URL: &str = "CONVEX_SELF_HOSTED_URL";
+/// Admin key of a self-hosted deployment.
+pub const CONVEX_SELF_HOSTED_ADMIN_KEY: &str = "CONVEX_SELF_HOSTED_ADMIN_KEY";
+/// Management API host (default `https://api.convex.dev`); also renames the
+/// global config folder to `~/.convex-test-<port>`.
+pub const CONVEX_PROVISION_HOST: &str = "CONVEX_PROVISION_HOST";
+/// Bearer token that beats every other management-API credential.
+pub const CONVEX_OVERRIDE_ACCESS_TOKEN: &str = "CONVEX_OVERRIDE_ACCESS_TOKEN";
+/// Exactly `false` turns anonymous (account-less) development off.
+pub const CONVEX_ALLOW_ANONYMOUS: &str = "CONVEX_ALLOW_ANONYMOUS";
+/// `anonymous` forces the anonymous path; any value is sent to the version API.
+pub const CONVEX_AGENT_MODE: &str = "CONVEX_AGENT_MODE";
+/// Replaces the version in the `Convex-Client` header.
+pub const CONVEX_VERSION_OVERRIDE: &str = "CONVEX_VERSION_OVERRIDE";
+/// Origin of the version-check API (default `https://version.convex.dev`).
+pub const CONVEX_VERSION_API_ORIGIN: &str = "CONVEX_VERSION_API_ORIGIN";
+/// Any non-empty value: extra `[verbose]` lines on stderr.
+pub const CONVEX_VERBOSE: &str = "CONVEX_VERBOSE";
+/// Downgrades the "your shell split a deploy key" check to a warning.
+pub const CONVEX_IGNORE_SUSPICIOUS_ENV_VARS: &str = "CONVEX_IGNORE_SUSPICIOUS_ENV_VARS";
+/// Milliseconds; timeout of each identity-provider request during `login`.
+pub const OPENID_CLIENT_TIMEOUT: &str = "OPENID_CLIENT_TIMEOUT";
+/// Secret for the hidden username/password login (test accounts only).
+pub const WORKOS_API_SECRET: &str = "WORKOS_API_SECRET";
+
+/// Proxy for `https://` targets (upper-case form switches proxying on).
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+/// Proxy for `http://` targets (upper-case form switches proxying on).
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
+/// Lower-case twin of `HTTPS_PROXY`; preferred once proxying is on.
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Lower-case twin of `HTTP_PROXY`; preferred once proxying is on.
+pub const HTTP_PROXY_LOWER: &str = "http_proxy";
+/// Hosts that bypass the proxy (comma or space separated).
+pub const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case twin of `NO_PROXY`; preferred when set.
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+/// Extra trusted CA certificates (PEM bundle), as OpenSSL reads it.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Extra trusted CA certificates (PEM bundle), as Node reads it.
+pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
+
+/// Vercel build environment marker.
+pub const VERCEL: &str = "VERCEL";
+/// Netlify build environment marker.
+pub const NETLIFY: &str = "NETLIFY";
+/// Cloudflare Pages build environment marker.
+pub const CF_PAGES: &str = "CF_PAGES";
+/// Cloudflare Workers build environment marker.
+pub const WORKERS_CI: &str = "WORKERS_CI";
+/// Set by CI systems: no spinners.
+pub const CI: &str = "CI";
+/// Any value: no colours.
+pub const NO_COLOR: &str = "NO_COLOR";
+
+/// Every variable above, with its meaning (for docs and the uniqueness test).
+pub const ALL: &[(&str, &str)] = &[
+    (CONVEX_DEPLOY_KEY, "deploy key of any kind"),
+    (CONVEX_DEPLOYMENT_TOKEN, "alias of CONVEX_DEPLOY_KEY"),
+    (CONVEX_DEPLOYMENT, "configured deployment <type>:<name>"),
+    (CONVEX_SELF_HOSTED_URL, "self-hosted deployment URL"),
+    (
+        CONVEX_SELF_HOSTED_ADMIN_KEY,
+        "self-hosted deployment admin key",
+    ),
+    (CONVEX_PROVISION_HOST, "management API host"),
+    (
+        CONVEX_OVERRIDE_ACCESS_TOKEN,
+        "management token that beats all others",
+    ),
+    (
+        CONVEX_ALLOW_ANONYMOUS,
+        "`false` disables anonymous development",
+    ),
+    (
+        CONVEX_AGENT_MODE,
+        "`anonymous` forces anonymous development",
+    ),
+    (CONVEX_VERSION_OVERRIDE, "version sent in Convex-Client"),
+    (CONVEX_VERSION_API_ORIGIN, "version API origin"),
+    (CONVEX_VERBOSE, "verbose stderr lines"),
+    (
+        CONVEX_IGNORE_SUSPICIOUS_ENV_VARS,
+        "only warn about shell-split keys",
+    ),
+    (
+        OPENID_CLIENT_TIMEOUT,
+        "identity-provider request timeout (ms)",
+    ),
+    (WORKOS_API_SECRET, "password login secret (tests)"),
+    (HTTPS_PROXY, "proxy for https targets"),
+    (HTTP_PROXY, "proxy for http targets"),
+    (HTTPS_PROXY_LOWER, "proxy for https targets (lower case)"),
+    (HTTP_PROXY_LOWER, "proxy for http targets (lower case)"),
+    (NO_PROXY, "proxy exclusions"),
+    (NO_PROXY_LOWER, "proxy exclusions (lower case)"),
+    (SSL_CERT_FILE, "extra CA certificates"),
+    (NODE_EXTRA_CA_CERTS, "extra CA certificates (Node's name)"),
+    (VERCEL, "Vercel build environment"),
+    (NETLIFY, "Netlify build environment"),
+    (CF_PAGES, "Cloudflare Pages build environment"),
+    (WORKERS_CI, "Cloudflare Workers build environment"),
+    (CI, "running in CI"),
+    (NO_COLOR, "disable colours"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<&str> = ALL.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "a variable is listed twice");
+    }
+}

@@ -1,0 +1,35 @@
+//! Backoff shared by the management and deployment clients.
+
+use std::time::Duration;
+
+/// Retries after the first attempt (7 attempts in all), as the official CLI.
+pub const MAX_RETRIES: u32 = 6;
+
+/// Delay before retry number `attempt` (0-based): 1 ms, then 1 s, 2 s, 4 s,
+/// 8 s, 16 s, each plus up to 20 % random jitter.
+pub fn retry_delay(attempt: u32) -> Duration {
+    let base_ms: f64 = if attempt == 0 {
+        1.0
+    } else {
+        2f64.powi(attempt as i32 - 1) * 1000.0
+    };
+    let jitter = base_ms * 0.2 * fastrand::f64();
+    Duration::from_micros(((base_ms + jitter) * 1000.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule() {
+        let expect = [1u64, 1000, 2000, 4000, 8000, 16000];
+        for (attempt, base) in expect.iter().enumerate() {
+            let d = retry_delay(attempt as u32).as_secs_f64() * 1000.0;
+            assert!(
+                d >= *base as f64 && d <= *base as f64 * 1.2 + 0.001,
+                "attempt {attempt}: {d}"
+            );
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Shared helpers for integration tests.
+//!
+//! # npm packages
+//!
+//! Tests that bundle need a real `node_modules` with `convex` 1.48.0 and the
+//! esbuild it pins. [`npm_node_modules`] installs them once per checkout,
+//! from `tests/fixtures/npm/package.json` + its committed `package-lock.json`
+//! (`npm ci --ignore-scripts`), into `target/test-npm/<hash of the two
+//! files>/node_modules`, and returns that folder. A file lock makes parallel
+//! test binaries wait for one install; later runs reuse it. Needs `node` and
+//! `npm` on `PATH` and the npm registry; nothing is installed by hand.
+//!
+//! To change the packages: edit `tests/fixtures/npm/package.json`, run
+//! `npm install --package-lock-only` in that folder and commit both files.
+//!
+//! [`make_project`] lays out a temporary project with a `node_modules` of
+//! symbolic links into that install (like the conformance harness does), so
+//! each test can add its own fake packages.
+//!
+//! The same install holds the reference CLI:
+//! [`reference_cli`] returns `node_modules/convex/bin/main.js`.
+#![allow(dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs::{self, File};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                manifest_dir().join(p)
+            }
+        })
+        .unwrap_or_else(|| manifest_dir().join("target"))
+}
+
+/// Whether `program --version` runs.
+pub fn has_program(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn install() -> Result<PathBuf, String> {
+    let fixture = manifest_dir().join("tests/fixtures/npm");
+    let package_json = fs::read(fixture.join("package.json")).map_err(|e| e.to_string())?;
+    let lock = fs::read(fixture.join("package-lock.json")).map_err(|e| e.to_string())?;
+    let mut hasher = DefaultHasher::new();
+    package_json.hash(&mut hasher);
+    lock.hash(&mut hasher);
+    let base = target_dir().join("test-npm");
+    let dir = base.join(format!("{:016x}", hasher.finish()));
+    let node_modules = dir.join("node_modules");
+    let marker = dir.join(".installed");
+    if marker.exists() {
+        return Ok(node_modules);
+    }
+    fs::create_dir_all(&base).map_err(|e| e.to_string())?;
+    let lock_file = File::create(base.join(".lock")).map_err(|e| e.to_string())?;
+    lock_file.lock().map_err(|e| e.to_string())?;
+    // Another process may have finished while we waited for the lock.
+    if marker.exists() {
+        return Ok(node_modules);
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    fs::write(dir.join("package.json"), &package_json).map_err(|e| e.to_string())?;
+    fs::write(dir.join("package-lock.json"), &lock).map_err(|e| e.to_string())?;
+    let output = Command::new("npm")
+        .args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("could not run npm: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "npm ci failed in {}:\n{}{}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    fs::write(&marker, "").map_err(|e| e.to_string())?;
+    Ok(node_modules)
+}
+
+/// The shared `node_modules` (convex 1.48.0, esbuild 0.27.0, ...),
+/// installed on first use. Panics with npm's output if the install fails.
+pub fn npm_node_modules() -> &'static Path {
+    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match INSTALLED.get_or_init(install) {
+        Ok(path) => path,
+        Err(err) => panic!("installing the test npm packages failed: {err}"),
+    }
+}
+
+/// `node_modules/convex/bin/main.js` of the shared install: the reference
+/// CLI, run with `node`.
+pub fn reference_cli() -> PathBuf {
+    npm_node_modules().join("convex/bin/main.js")
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[cfg(windows)]
+fn symlink(target: &Path, link: &Path) {
+    std::os::windows::fs::symlink_dir(target, link).unwrap();
+}
+
+/// Gives `project` a `node_modules` folder whose entries are symbolic links
+/// to the shared install (so tests may add packages of their own).
+pub fn link_node_modules(project: &Path) {
+    let shared = npm_node_modules();
+    let local = project.join("node_modules");
+    fs::create_dir_all(&local).unwrap();
+    for entry in fs::read_dir(shared).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let link = local.join(&name);
+        if !link.exists() {
+            symlink(&entry.path(), &link);
+        }
+    }
+}
+
+/// Writes `files` (relative path → content) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, content) in files {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+}
+
+/// Copies a directory tree (files and folders; no links).
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A temporary project: `files` written, `node_modules` linked.
+pub fn make_project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), files);
+    link_node_modules(dir.path());
+    dir
+}
