@@ -8,9 +8,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use convex_cli::env::Env;
+use convex_cli::global_config::ConvexDirs;
+use convex_cli::http::HttpClient;
 use convex_cli::local_backend::{
     AnonymousOptions, LocalBackendOptions, LocalBackendSettings, LocalBackends, NoPrompts,
-    OutsideEndpoints, WindowsAppData, exit_on_signal_after_stopping_backends,
+    OutsideEndpoints, PRODUCTION_PROVISION_HOST, exit_on_signal_after_stopping_backends,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -23,21 +26,19 @@ async fn main() -> anyhow::Result<()> {
     };
     exit_on_signal_after_stopping_backends();
     let settings = LocalBackendSettings {
-        home: PathBuf::from(home),
+        dirs: ConvexDirs::new(&PathBuf::from(home), &Env::default()),
         project_dir: PathBuf::from(project),
-        provision_host: None,
+        provision_host: PRODUCTION_PROVISION_HOST.to_string(),
         startup_timeout_secs: None,
-        windows: WindowsAppData::default(),
         stdin_is_terminal: false,
         stderr_is_terminal: false,
     };
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    let backends = LocalBackends::new(client, settings, Arc::new(NoPrompts)).with_endpoints(
-        OutsideEndpoints {
+    let http = HttpClient::new(&Env::default())?;
+    let backends =
+        LocalBackends::new(http, settings, Arc::new(NoPrompts)).with_endpoints(OutsideEndpoints {
             version_api: version_api.clone(),
             releases: format!("{version_api}/releases"),
-        },
-    );
+        });
     let deployment = backends
         .ensure_anonymous_deployment(&AnonymousOptions {
             local: LocalBackendOptions {

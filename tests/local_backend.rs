@@ -5,10 +5,13 @@
 
 use std::collections::VecDeque;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use convex_cli::env::Env;
+use convex_cli::global_config::ConvexDirs;
+use convex_cli::http::{HttpClient, ManagementClient};
 use convex_cli::local_backend::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -37,6 +40,11 @@ fn example(name: &str) -> PathBuf {
     });
     assert!(path.exists(), "{} is missing", path.display());
     path
+}
+
+/// The shared client, as a command without proxy settings builds it.
+fn http() -> HttpClient {
+    HttpClient::new(&Env::default()).unwrap()
 }
 
 /// Two ports nothing listens on.
@@ -83,11 +91,13 @@ impl TestEnv {
 
     fn settings(&self) -> LocalBackendSettings {
         LocalBackendSettings {
-            home: self.home.clone(),
+            dirs: self.dirs(),
             project_dir: self.project.clone(),
-            provision_host: self.provision_host.clone(),
+            provision_host: self
+                .provision_host
+                .clone()
+                .unwrap_or_else(|| PRODUCTION_PROVISION_HOST.to_string()),
             startup_timeout_secs: None,
-            windows: WindowsAppData::default(),
             stdin_is_terminal: false,
             stderr_is_terminal: false,
         }
@@ -98,8 +108,7 @@ impl TestEnv {
         settings: LocalBackendSettings,
         prompter: Arc<dyn Prompter>,
     ) -> LocalBackends {
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        LocalBackends::new(client, settings, prompter).with_endpoints(OutsideEndpoints {
+        LocalBackends::new(http(), settings, prompter).with_endpoints(OutsideEndpoints {
             version_api: format!("{}/v1/local_backend_version", self.server.uri()),
             releases: format!("{}/releases", self.server.uri()),
         })
@@ -110,11 +119,11 @@ impl TestEnv {
     }
 
     fn dirs(&self) -> ConvexDirs {
-        ConvexDirs::resolve(
-            &self.home,
-            self.provision_host.as_deref(),
-            &WindowsAppData::default(),
-        )
+        let env = match &self.provision_host {
+            Some(host) => Env::from_pairs([("CONVEX_PROVISION_HOST", host.as_str())]),
+            None => Env::default(),
+        };
+        ConvexDirs::new(&self.home, &env)
     }
 
     /// A wrapper script that runs the fake backend, logging to `self.log`.
@@ -347,7 +356,7 @@ async fn anonymous_agent_deployment_runs_end_to_end_and_stops() {
     assert_eq!(mode & 0o111, 0o111);
 
     // The backend answers, then stops on shutdown.
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = http().reqwest().clone();
     assert_backend_running(&client, &deployment.url, "anonymous-agent")
         .await
         .unwrap();
@@ -395,7 +404,7 @@ async fn saved_deployment_with_pinned_version_runs_offline_and_keeps_its_keys() 
     assert_eq!(second.admin_key, admin_key);
     assert_eq!(
         second.ports,
-        Ports {
+        LocalPorts {
             cloud: ports.0,
             site: ports.1
         }
@@ -751,7 +760,10 @@ async fn legacy_home_state_named_by_convex_deployment_is_used_in_place() {
     let env = TestEnv::new().await;
     env.install(V_NEW, &[]);
     let dirs = env.dirs();
-    let legacy = dirs.legacy_state_dir(LocalDeploymentKind::Anonymous, "anonymous-foo");
+    let legacy = dirs
+        .root
+        .join("anonymous-convex-backend-state")
+        .join("anonymous-foo");
     std::fs::create_dir_all(&legacy).unwrap();
     let ports = free_ports();
     std::fs::write(
@@ -1033,12 +1045,7 @@ async fn linked_local_deployment_registers_imports_env_pings_and_pauses() {
             .mount(&api)
             .await;
     }
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let control_plane = Arc::new(HttpControlPlane::new(
-        client,
-        &api.uri(),
-        "convex-pat-alice",
-    ));
+    let control_plane = Arc::new(control_plane_for(&api.uri()));
 
     let mut deployment = env
         .backends()
@@ -1121,11 +1128,7 @@ async fn linked_local_deployment_registers_imports_env_pings_and_pauses() {
     // Second run: the saved deployment is found by its name's prefix; no import.
     let mut env2_settings = env.settings();
     env2_settings.stdin_is_terminal = false;
-    let control_plane = Arc::new(HttpControlPlane::new(
-        reqwest::Client::builder().no_proxy().build().unwrap(),
-        &api.uri(),
-        "convex-pat-alice",
-    ));
+    let control_plane = Arc::new(control_plane_for(&api.uri()));
     api.reset().await;
     Mock::given(method("POST"))
         .and(path("/api/local_deployment/start"))
@@ -1159,6 +1162,16 @@ async fn linked_local_deployment_registers_imports_env_pings_and_pauses() {
     assert_eq!(api.received_requests().await.unwrap().len(), 1);
 }
 
+fn control_plane_for(host: &str) -> ManagementControlPlane {
+    ManagementControlPlane::new(ManagementClient::new(
+        http(),
+        host,
+        Some("Bearer convex-pat-alice".into()),
+        None,
+        Default::default(),
+    ))
+}
+
 fn deployment_admin_key_from(config_text: &str) -> String {
     let value: Value = serde_json::from_str(config_text).unwrap();
     value["adminKey"].as_str().unwrap().to_string()
@@ -1189,15 +1202,4 @@ async fn default_ports_start_at_3210() {
         deployment.url,
         format!("http://127.0.0.1:{}", deployment.ports.cloud)
     );
-}
-
-#[test]
-fn dirs_under_a_test_provision_host() {
-    let dirs = ConvexDirs::resolve(
-        Path::new("/h"),
-        Some("http://127.0.0.1:18050"),
-        &WindowsAppData::default(),
-    );
-    assert_eq!(dirs.root, Path::new("/h/.convex-test-18050"));
-    assert_eq!(dirs.cache, Path::new("/h/.cache/convex-test-18050"));
 }

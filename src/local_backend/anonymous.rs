@@ -5,18 +5,16 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use super::config::{
-    LocalDeploymentConfig, ensure_anonymous_user_id, list_legacy_deployments,
-    load_project_local_config,
-};
+use super::config::{ensure_anonymous_user_id, list_legacy_deployments};
 use super::download::BinaryVersion;
 use super::ports::{PortChoice, choose_ports};
-use super::process::{ensure_backend_stopped, local_deployment_url};
+use super::process::ensure_backend_stopped;
 use super::start::{Credentials, StartRequest};
-use super::{
-    ChosenConfiguration, LocalBackendOptions, LocalBackends, LocalDeploymentHandle,
-    LocalDeploymentKind, say,
+use super::{ChosenConfiguration, LocalBackendOptions, LocalBackends, LocalDeploymentHandle};
+use crate::credentials::local_state::{
+    LocalDeploymentConfig, LocalDeploymentKind, load_project_local_config, local_deployment_url,
 };
+use crate::output;
 
 /// The fixed name of the anonymous deployment in agent mode.
 pub const AGENT_DEPLOYMENT_NAME: &str = "anonymous-agent";
@@ -70,14 +68,14 @@ impl LocalBackends {
             && !options.agent_mode
             && self.stdin_is_terminal
         {
-            say::info(
+            output::message(
                 "This command, `npx convex dev`, will run your Convex backend locally and update it \
                  with the functions you write in the `convex/` folder.",
             );
-            say::info(
+            output::message(
                 "Use `npx convex dashboard` to view and interact with your project from a web UI.",
             );
-            say::info(
+            output::message(
                 "Use `npx convex docs` to read the docs and `npx convex help` to see other commands.",
             );
             ensure_anonymous_user_id(&self.dirs)?;
@@ -162,7 +160,7 @@ impl LocalBackends {
         ) {
             match legacy.iter().find(|(name, _)| name == wanted) {
                 Some((name, config)) => return Ok(Chosen::Existing(name.clone(), config.clone())),
-                None => say::warn(&format!(
+                None => output::warning(&format!(
                     "Could not find the local deployment {wanted} (CONVEX_DEPLOYMENT); setting up a new one."
                 )),
             }
@@ -172,7 +170,7 @@ impl LocalBackends {
             return Ok(Chosen::New(AGENT_DEPLOYMENT_NAME.to_string()));
         }
         if legacy.is_empty() {
-            say::info("Setting up a new project...");
+            output::message("Setting up a new project...");
             return Ok(Chosen::First(new_name()));
         }
         if options.chosen_configuration == Some(ChosenConfiguration::New) || !self.stdin_is_terminal

@@ -1,5 +1,6 @@
-//! The files local deployments keep: each deployment's `config.json`, the
-//! anonymous user's id, and `.convex/.gitignore`.
+//! The write side of the files local deployments keep (the read side and the
+//! types are in [`crate::credentials::local_state`]): each deployment's
+//! `config.json`, the anonymous user's id, and `.convex/.gitignore`.
 //!
 //! `config.json` is written as the official CLI writes it — compact JSON, no
 //! trailing newline, keys in the order `ports`, `backendVersion`, `adminKey`,
@@ -9,106 +10,50 @@
 //! {"ports":{"cloud":3210,"site":3211},"backendVersion":"precompiled-2026-11-20-abc","adminKey":"anonymous-app|...","instanceSecret":"<64 hex>","deploymentName":"anonymous-app"}
 //! ```
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::LocalDeploymentKind;
-use super::paths::{ConvexDirs, project_local_state_dir};
-use super::say;
+use super::paths::BackendDirs;
+use crate::credentials::local_state::{
+    LocalDeploymentConfig, LocalDeploymentKind, LocalPorts, legacy_state_dir, legacy_state_root,
+    load_anonymous_uuid, load_config_from_dir,
+};
+use crate::fsutil::write_atomic;
+use crate::global_config::ConvexDirs;
 
-/// The cloud (HTTP API) and site (HTTP actions) ports of a backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ports {
-    pub cloud: u16,
-    pub site: u16,
-}
-
-/// A deployment's saved state. Field order is the order written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `config.json` as written: field order matters.
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LocalDeploymentConfig {
-    pub ports: Ports,
-    pub backend_version: String,
-    pub admin_key: String,
-    /// Absent in old files: those deployments run with the legacy secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_secret: Option<String>,
-    /// The cloud project a linked local deployment is registered under.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud_project_id: Option<i64>,
-    /// Always written; may be missing in old files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment_name: Option<String>,
+struct ConfigFile<'a> {
+    ports: LocalPorts,
+    backend_version: &'a str,
+    admin_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance_secret: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_project_id: Option<i64>,
+    deployment_name: &'a str,
 }
 
-impl LocalDeploymentConfig {
-    /// The exact bytes written to `config.json`.
-    pub fn to_file_text(&self) -> String {
-        serde_json::to_string(self).expect("a config always serialises")
-    }
+/// The exact text of a deployment's `config.json`.
+pub fn config_file_text(config: &LocalDeploymentConfig, deployment_name: &str) -> String {
+    serde_json::to_string(&ConfigFile {
+        ports: config.ports,
+        backend_version: &config.backend_version,
+        admin_key: &config.admin_key,
+        instance_secret: config.instance_secret.as_deref(),
+        cloud_project_id: config.cloud_project_id,
+        deployment_name,
+    })
+    .expect("a config always serialises")
 }
 
-/// Reads `<dir>/config.json`. A missing file is `None`; a file that cannot be
-/// read as a deployment config is also `None` (as the official CLI treats it),
-/// after a warning naming the file, since the next save replaces it.
-pub fn load_config_from_dir(dir: &Path) -> Option<LocalDeploymentConfig> {
-    let file = dir.join("config.json");
-    let text = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            say::warn(&format!(
-                "Ignoring local deployment config {}: {e}",
-                file.display()
-            ));
-            return None;
-        }
-    };
-    match serde_json::from_str(&text) {
-        Ok(config) => Some(config),
-        Err(e) => {
-            say::warn(&format!(
-                "Ignoring local deployment config {} (not a valid deployment config: {e})",
-                file.display()
-            ));
-            None
-        }
-    }
-}
-
-/// The project-local deployment, if its config names one.
-pub fn load_project_local_config(project_dir: &Path) -> Option<(String, LocalDeploymentConfig)> {
-    let config = load_config_from_dir(&project_local_state_dir(project_dir))?;
-    match config.deployment_name.clone() {
-        Some(name) if !name.is_empty() => Some((name, config)),
-        _ => None,
-    }
-}
-
-/// The config of a named deployment: the project-local one if it is for that
-/// name (or names none), else the legacy one.
-pub fn load_deployment_config(
-    dirs: &ConvexDirs,
-    project_dir: &Path,
-    kind: LocalDeploymentKind,
-    deployment_name: &str,
-) -> Option<LocalDeploymentConfig> {
-    if let Some(config) = load_config_from_dir(&project_local_state_dir(project_dir)) {
-        match config.deployment_name.as_deref() {
-            None | Some("") => return Some(config),
-            Some(name) if name == deployment_name => return Some(config),
-            Some(_) => {}
-        }
-    }
-    load_config_from_dir(&dirs.legacy_state_dir(kind, deployment_name))
-}
-
-/// Saves a deployment's config into its state folder (§ `deployment_state_dir`)
-/// with `deploymentName` set, creating `.convex/.gitignore` when `.convex/`
-/// exists without one. Returns the state folder.
+/// Saves a deployment's config into its state folder (see
+/// [`BackendDirs::deployment_state_dir`]) with `deploymentName` set, creating
+/// `.convex/.gitignore` when `.convex/` exists without one. Returns the
+/// state folder.
 pub fn save_deployment_config(
     dirs: &ConvexDirs,
     project_dir: &Path,
@@ -120,16 +65,14 @@ pub fn save_deployment_config(
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("Could not create the folder {}", dir.display()))?;
     ensure_dot_convex_gitignore(project_dir)?;
-    let config = LocalDeploymentConfig {
-        deployment_name: Some(deployment_name.to_string()),
-        ..config.clone()
-    };
-    // The file holds the admin key: readable by its owner only.
+    let file = dir.join("config.json");
+    // It holds the admin key: readable by its owner only.
     write_atomic(
-        &dir.join("config.json"),
-        config.to_file_text().as_bytes(),
-        0o600,
-    )?;
+        &file,
+        config_file_text(config, deployment_name).as_bytes(),
+        Some(0o600),
+    )
+    .with_context(|| format!("Could not write {}", file.display()))?;
     Ok(dir)
 }
 
@@ -139,13 +82,14 @@ pub fn ensure_dot_convex_gitignore(project_dir: &Path) -> Result<()> {
     let dot_convex = project_dir.join(".convex");
     let gitignore = dot_convex.join(".gitignore");
     if dot_convex.exists() && !gitignore.exists() {
-        write_atomic(&gitignore, b"/*\n", 0o644)?;
+        write_atomic(&gitignore, b"/*\n", None)
+            .with_context(|| format!("Could not write {}", gitignore.display()))?;
     }
     Ok(())
 }
 
-/// Legacy anonymous deployments kept in the home folder: folders named
-/// `anonymous-*` holding a readable `config.json`, sorted by name.
+/// Deployments kept in the legacy home folders (`anonymous-*` or `local-*`
+/// folders holding a readable `config.json`), sorted by name.
 pub fn list_legacy_deployments(
     dirs: &ConvexDirs,
     kind: LocalDeploymentKind,
@@ -154,7 +98,7 @@ pub fn list_legacy_deployments(
         LocalDeploymentKind::Anonymous => "anonymous-",
         LocalDeploymentKind::Local => "local-",
     };
-    let Ok(entries) = std::fs::read_dir(dirs.legacy_state_root(kind)) else {
+    let Ok(entries) = std::fs::read_dir(legacy_state_root(dirs, kind)) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
@@ -167,22 +111,15 @@ pub fn list_legacy_deployments(
     names
         .into_iter()
         .filter_map(|name| {
-            let config = load_config_from_dir(&dirs.legacy_state_dir(kind, &name))?;
+            let config = load_config_from_dir(&legacy_state_dir(dirs, kind, &name))?;
             Some((name, config))
         })
         .collect()
 }
 
-/// The anonymous user's id, if one was saved.
-pub fn load_anonymous_user_id(dirs: &ConvexDirs) -> Option<String> {
-    let text = std::fs::read_to_string(dirs.anonymous_user_file()).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value.get("uuid")?.as_str().map(str::to_string)
-}
-
 /// The anonymous user's id, creating `{"uuid":"<v4>"}` when there is none.
 pub fn ensure_anonymous_user_id(dirs: &ConvexDirs) -> Result<String> {
-    if let Some(uuid) = load_anonymous_user_id(dirs).filter(|u| !u.is_empty()) {
+    if let Some(uuid) = load_anonymous_uuid(dirs).filter(|u| !u.is_empty()) {
         return Ok(uuid);
     }
     let uuid = uuid::Uuid::new_v4().to_string();
@@ -191,57 +128,36 @@ pub fn ensure_anonymous_user_id(dirs: &ConvexDirs) -> Result<String> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("Could not create the folder {}", dir.display()))?;
     let text = serde_json::json!({ "uuid": uuid }).to_string();
-    write_atomic(&file, text.as_bytes(), 0o644)?;
+    write_atomic(&file, text.as_bytes(), None)
+        .with_context(|| format!("Could not write {}", file.display()))?;
     Ok(uuid)
-}
-
-/// Writes a file atomically: a temporary file in the same folder, then a
-/// rename, so a crash never leaves a half-written file behind.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let write = || -> std::io::Result<()> {
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-        tmp.write_all(contents)?;
-        tmp.as_file().sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().with_context(|| format!("Could not write {}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local_backend::paths::WindowsAppData;
+    use crate::credentials::local_state::{load_deployment_config, load_project_local_config};
+    use crate::env::Env;
 
     fn sample() -> LocalDeploymentConfig {
         LocalDeploymentConfig {
-            ports: Ports {
+            ports: LocalPorts {
                 cloud: 3210,
                 site: 3211,
             },
             backend_version: "precompiled-2026-11-20-fake001".into(),
             admin_key: "anonymous-proj|key".into(),
             instance_secret: Some("ab".repeat(32)),
+            deployment_name: Some("ignored".into()),
             cloud_project_id: None,
-            deployment_name: None,
         }
     }
 
     #[test]
     fn file_text_matches_the_official_shape() {
         let mut config = sample();
-        config.deployment_name = Some("anonymous-proj".into());
         assert_eq!(
-            config.to_file_text(),
+            config_file_text(&config, "anonymous-proj"),
             format!(
                 "{{\"ports\":{{\"cloud\":3210,\"site\":3211}},\"backendVersion\":\"precompiled-2026-11-20-fake001\",\"adminKey\":\"anonymous-proj|key\",\"instanceSecret\":\"{}\",\"deploymentName\":\"anonymous-proj\"}}",
                 "ab".repeat(32)
@@ -249,21 +165,9 @@ mod tests {
         );
         config.cloud_project_id = Some(2);
         assert!(
-            config
-                .to_file_text()
-                .ends_with(",\"cloudProjectId\":2,\"deploymentName\":\"anonymous-proj\"}")
+            config_file_text(&config, "local-a-b")
+                .ends_with(",\"cloudProjectId\":2,\"deploymentName\":\"local-a-b\"}")
         );
-    }
-
-    #[test]
-    fn old_files_without_optional_fields_load() {
-        let config: LocalDeploymentConfig = serde_json::from_str(
-            r#"{"adminKey":"k","backendVersion":"v","ports":{"site":2,"cloud":1}}"#,
-        )
-        .unwrap();
-        assert_eq!(config.ports, Ports { cloud: 1, site: 2 });
-        assert_eq!(config.instance_secret, None);
-        assert_eq!(config.deployment_name, None);
     }
 
     #[test]
@@ -271,10 +175,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let project = tmp.path().join("p");
         std::fs::create_dir_all(&project).unwrap();
-        let dirs = ConvexDirs::resolve(&tmp.path().join("h"), None, &WindowsAppData::default());
+        let dirs = ConvexDirs::new(&tmp.path().join("h"), &Env::default());
         let kind = LocalDeploymentKind::Anonymous;
         let dir = save_deployment_config(&dirs, &project, kind, "anonymous-p", &sample()).unwrap();
-        assert_eq!(dir, project_local_state_dir(&project));
+        assert_eq!(
+            dir,
+            crate::credentials::local_state::project_local_state_dir(&project)
+        );
         assert_eq!(
             std::fs::read_to_string(project.join(".convex/.gitignore")).unwrap(),
             "/*\n"
@@ -284,9 +191,7 @@ mod tests {
         let (name, loaded) = load_project_local_config(&project).unwrap();
         assert_eq!(name, "anonymous-p");
         assert_eq!(loaded.admin_key, "anonymous-proj|key");
-        // Another name: the project-local file is not it; nothing in legacy.
-        assert!(load_deployment_config(&dirs, &project, kind, "anonymous-q").is_none());
-        assert!(load_deployment_config(&dirs, &project, kind, "anonymous-p").is_some());
+        assert!(load_deployment_config(&dirs, kind, "anonymous-q", &project).is_none());
         // An existing .gitignore is left alone.
         std::fs::write(project.join(".convex/.gitignore"), "mine\n").unwrap();
         save_deployment_config(&dirs, &project, kind, "anonymous-p", &sample()).unwrap();
@@ -306,21 +211,21 @@ mod tests {
     }
 
     #[test]
-    fn legacy_listing_and_corrupt_files() {
+    fn legacy_listing_skips_broken_and_foreign_folders() {
         let tmp = tempfile::tempdir().unwrap();
-        let dirs = ConvexDirs::resolve(tmp.path(), None, &WindowsAppData::default());
+        let dirs = ConvexDirs::new(tmp.path(), &Env::default());
         let kind = LocalDeploymentKind::Anonymous;
         for (name, text) in [
-            ("anonymous-b", sample().to_file_text()),
-            ("anonymous-a", sample().to_file_text()),
+            ("anonymous-b", config_file_text(&sample(), "anonymous-b")),
+            ("anonymous-a", config_file_text(&sample(), "anonymous-a")),
             ("anonymous-broken", "{not json".to_string()),
-            ("other", sample().to_file_text()),
+            ("other", config_file_text(&sample(), "other")),
         ] {
-            let dir = dirs.legacy_state_dir(kind, name);
+            let dir = legacy_state_dir(&dirs, kind, name);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("config.json"), text).unwrap();
         }
-        std::fs::create_dir_all(dirs.legacy_state_dir(kind, "anonymous-empty")).unwrap();
+        std::fs::create_dir_all(legacy_state_dir(&dirs, kind, "anonymous-empty")).unwrap();
         let names: Vec<String> = list_legacy_deployments(&dirs, kind)
             .into_iter()
             .map(|(n, _)| n)
@@ -331,8 +236,8 @@ mod tests {
     #[test]
     fn anonymous_user_id_is_created_once() {
         let tmp = tempfile::tempdir().unwrap();
-        let dirs = ConvexDirs::resolve(tmp.path(), None, &WindowsAppData::default());
-        assert_eq!(load_anonymous_user_id(&dirs), None);
+        let dirs = ConvexDirs::new(tmp.path(), &Env::default());
+        assert_eq!(load_anonymous_uuid(&dirs), None);
         let id = ensure_anonymous_user_id(&dirs).unwrap();
         assert_eq!(id.len(), 36);
         assert_eq!(id.as_bytes()[14], b'4', "a v4 uuid: {id}");
@@ -341,6 +246,5 @@ mod tests {
             format!("{{\"uuid\":\"{id}\"}}")
         );
         assert_eq!(ensure_anonymous_user_id(&dirs).unwrap(), id);
-        assert_eq!(load_anonymous_user_id(&dirs), Some(id));
     }
 }

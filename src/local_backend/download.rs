@@ -9,9 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::LocalBackends;
-use super::paths::{executable_name, release_asset_name};
-use super::say;
+use super::paths::{BackendDirs, executable_name, release_asset_name};
 use super::version::{check_version, error_chain, fetch_latest_version};
+use crate::output;
 
 /// Which backend version to make available.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +40,12 @@ impl LocalBackends {
         if let Some(version) = cached.as_ref() {
             return Ok(version.clone());
         }
-        let version = fetch_latest_version(&self.client, &self.endpoints.version_api).await?;
+        let version = fetch_latest_version(
+            &self.client,
+            &self.endpoints.version_api,
+            self.convex_client(),
+        )
+        .await?;
         *cached = Some(version.clone());
         Ok(version)
     }
@@ -54,8 +59,8 @@ impl LocalBackends {
             BinaryVersion::LatestOr(fallback) => match self.latest_version().await {
                 Ok(version) => version,
                 Err(e) => {
-                    say::warn(&format!("{e:#}"));
-                    say::warn(&format!(
+                    output::warning(&format!("{e:#}"));
+                    output::warning(&format!(
                         "Using the backend version this deployment already has, {fallback}."
                     ));
                     fallback
@@ -133,7 +138,7 @@ impl LocalBackends {
         let bar = match response.content_length() {
             Some(total) if total > 0 && self.stderr_is_terminal => Some(progress_bar(total)),
             _ => {
-                say::info("Downloading Convex backend binary");
+                output::message("Downloading Convex backend binary");
                 None
             }
         };
@@ -153,7 +158,7 @@ impl LocalBackends {
         drop(file);
         if let Some(bar) = bar {
             bar.finish_and_clear();
-            say::success("Downloaded Convex backend binary");
+            output::success("Downloaded Convex backend binary");
         }
 
         let unpacked = staging.path().join("unpacked");

@@ -7,19 +7,23 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::config::{LocalDeploymentConfig, list_legacy_deployments, load_project_local_config};
+use super::config::list_legacy_deployments;
 use super::download::BinaryVersion;
 use super::ports::{PortChoice, choose_ports};
-use super::process::{backend_status, ensure_backend_stopped, local_deployment_url};
+use super::process::{backend_status, ensure_backend_stopped};
 use super::start::{Credentials, StartRequest};
-use super::version::error_chain;
-use super::{
-    DeploymentChoice, LocalBackendOptions, LocalBackends, LocalDeploymentHandle,
-    LocalDeploymentKind, say,
+use super::{DeploymentChoice, LocalBackendOptions, LocalBackends, LocalDeploymentHandle};
+use crate::credentials::local_state::local_deployment_url;
+use crate::credentials::local_state::{
+    LocalDeploymentConfig, LocalDeploymentKind, load_project_local_config,
 };
+use crate::http::{
+    DeploymentClient, DeploymentRequest, FetchError, ManagementClient, encode_component,
+};
+use crate::output;
 
 /// A boxed future, so the control plane can be a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -116,8 +120,8 @@ impl LocalBackends {
         let existing = self.existing_linked_deployment(&options.team_slug, &options.project_slug);
         let first_time = existing.is_none();
         if first_time {
-            say::info("You're trying out the beta local deployment feature!");
-            say::info(
+            output::message("You're trying out the beta local deployment feature!");
+            output::message(
                 "To learn more, read the docs: https://docs.convex.dev/cli/local-deployments",
             );
         }
@@ -220,20 +224,20 @@ impl LocalBackends {
     /// linked deployment.
     async fn import_default_env_vars(&self, handle: &LocalDeploymentHandle) -> Result<()> {
         let linked = handle.linked.as_ref().expect("a linked deployment");
-        say::info("Importing default environment variables...");
+        output::message("Importing default environment variables...");
         let vars = match linked
             .control_plane
             .default_env_vars(linked.team_slug.clone(), linked.project_slug.clone())
             .await?
         {
             DefaultEnvVars::Forbidden(message) => {
-                say::warn(&format!(
+                output::warning(&format!(
                     "Skipping the import of default environment variables: {message}"
                 ));
                 return Ok(());
             }
             DefaultEnvVars::Vars(vars) if vars.is_empty() => {
-                say::success("No default environment variables to import.");
+                output::success("No default environment variables to import.");
                 return Ok(());
             }
             DefaultEnvVars::Vars(vars) => vars,
@@ -244,33 +248,14 @@ impl LocalBackends {
             .iter()
             .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
             .collect();
-        let url = format!("{}/api/update_environment_variables", handle.url);
-        let response = self
-            .client
-            .post(&url)
-            .header("Authorization", format!("Convex {}", handle.admin_key))
-            .header(
-                "Convex-Client",
-                format!("npm-cli-{}", crate::REFERENCE_VERSION),
+        DeploymentClient::new(self.http.clone(), &handle.url, &handle.admin_key)
+            .send_json(
+                &DeploymentRequest::new(reqwest::Method::POST, "/api/update_environment_variables")
+                    .json(&serde_json::json!({ "changes": changes })),
             )
-            .json(&serde_json::json!({ "changes": changes }))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "Could not set environment variables at {url}: {}",
-                    error_chain(&e)
-                )
-            })?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let body = response.text().await.unwrap_or_default();
-            return Err(anyhow!(
-                "Could not set environment variables at {url}: {status} {body}"
-            ));
-        }
+            .await?;
         let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
-        say::success(&format!(
+        output::success(&format!(
             "Imported {} environment {} from the project's default environment variables: {}",
             vars.len(),
             if vars.len() == 1 {
@@ -317,86 +302,31 @@ pub fn linked_deployment_prefix(team_slug: &str, project_slug: &str) -> String {
     )
 }
 
-/// [`LocalDeploymentControlPlane`] over HTTP: `<provision host>/api/...` and
-/// `/v1/...` with `Authorization: Bearer <token>`.
-pub struct HttpControlPlane {
-    client: reqwest::Client,
-    provision_host: String,
-    bearer: String,
+/// [`LocalDeploymentControlPlane`] over the shared management-API client
+/// (`<provision host>/api/...` and `/v1/...`, `Authorization: Bearer`).
+pub struct ManagementControlPlane {
+    management: ManagementClient,
 }
 
-impl HttpControlPlane {
-    pub fn new(client: reqwest::Client, provision_host: &str, bearer: &str) -> Self {
-        HttpControlPlane {
-            client,
-            provision_host: provision_host.trim_end_matches('/').to_string(),
-            bearer: bearer.to_string(),
-        }
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.provision_host))
-            .header("Authorization", format!("Bearer {}", self.bearer))
-            .header(
-                "Convex-Client",
-                format!("npm-cli-{}", crate::REFERENCE_VERSION),
-            )
-    }
-
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-        what: &str,
-    ) -> Result<(reqwest::StatusCode, serde_json::Value)> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| anyhow!("{what} failed: {}", error_chain(&e)))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-        Ok((status, value))
-    }
-
-    async fn post_json(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
-        let what = format!("POST {}{path}", self.provision_host);
-        let (status, value) = self
-            .send(self.request(reqwest::Method::POST, path).json(&body), &what)
-            .await?;
-        if !status.is_success() {
-            return Err(anyhow!(
-                "{what} failed with {status}: {}",
-                error_message(&value)
-            ));
-        }
-        Ok(value)
+impl ManagementControlPlane {
+    pub fn new(management: ManagementClient) -> Self {
+        ManagementControlPlane { management }
     }
 }
 
-fn error_message(value: &serde_json::Value) -> String {
-    match (value.get("code"), value.get("message")) {
-        (Some(code), Some(message)) => format!(
-            "{}: {}",
-            code.as_str().unwrap_or_default(),
-            message.as_str().unwrap_or_default()
-        ),
-        _ => match value {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        },
-    }
-}
-
-impl LocalDeploymentControlPlane for HttpControlPlane {
+impl LocalDeploymentControlPlane for ManagementControlPlane {
     fn start(
         &self,
         request: StartLocalDeployment,
     ) -> BoxFuture<'_, Result<StartedLocalDeployment>> {
         Box::pin(async move {
             let body = serde_json::to_value(&request)?;
-            let value = self.post_json("/api/local_deployment/start", body).await?;
-            serde_json::from_value(value)
+            let answer = self
+                .management
+                .big_brain_post("local_deployment/start", Some(&body))
+                .await?
+                .unwrap_or_default();
+            serde_json::from_value(answer)
                 .context("Unexpected answer from /api/local_deployment/start")
         })
     }
@@ -407,22 +337,20 @@ impl LocalDeploymentControlPlane for HttpControlPlane {
         admin_key: String,
     ) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            self.post_json(
-                "/api/local_deployment/record_activity",
-                serde_json::json!({ "instanceName": instance_name, "adminKey": admin_key }),
-            )
-            .await?;
+            let body = serde_json::json!({ "instanceName": instance_name, "adminKey": admin_key });
+            self.management
+                .big_brain_post("local_deployment/record_activity", Some(&body))
+                .await?;
             Ok(())
         })
     }
 
     fn pause(&self, team_slug: String, project_slug: String) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            self.post_json(
-                "/api/local_deployment/pause",
-                serde_json::json!({ "projectSlug": project_slug, "teamSlug": team_slug }),
-            )
-            .await?;
+            let body = serde_json::json!({ "projectSlug": project_slug, "teamSlug": team_slug });
+            self.management
+                .big_brain_post("local_deployment/pause", Some(&body))
+                .await?;
             Ok(())
         })
     }
@@ -433,40 +361,48 @@ impl LocalDeploymentControlPlane for HttpControlPlane {
         project_slug: String,
     ) -> BoxFuture<'_, Result<DefaultEnvVars>> {
         Box::pin(async move {
-            let path = format!("/v1/teams/{team_slug}/projects/{project_slug}");
-            let what = format!("GET {}{path}", self.provision_host);
-            let (status, project) = self
-                .send(self.request(reqwest::Method::GET, &path), &what)
-                .await?;
-            if !status.is_success() {
-                return Err(anyhow!(
-                    "{what} failed with {status}: {}",
-                    error_message(&project)
-                ));
-            }
-            let id = project
-                .get("id")
-                .and_then(|v| v.as_i64())
-                .ok_or_else(|| anyhow!("{what} answered no project id"))?;
-            let path =
-                format!("/v1/projects/{id}/list_default_environment_variables?deploymentType=dev");
-            let what = format!("GET {}{path}", self.provision_host);
-            let (status, list) = self
-                .send(self.request(reqwest::Method::GET, &path), &what)
-                .await?;
-            if status == reqwest::StatusCode::FORBIDDEN {
-                return Ok(DefaultEnvVars::Forbidden(error_message(&list)));
-            }
-            if !status.is_success() {
-                return Err(anyhow!(
-                    "{what} failed with {status}: {}",
-                    error_message(&list)
-                ));
-            }
+            let project = self
+                .management
+                .platform_get(
+                    &format!(
+                        "/teams/{}/projects/{}",
+                        encode_component(&team_slug),
+                        encode_component(&project_slug)
+                    ),
+                    &[],
+                )
+                .await?
+                .unwrap_or_default();
+            let Some(id) = project.get("id").and_then(|v| v.as_i64()) else {
+                bail!(
+                    "The project {team_slug}/{project_slug} has no id in the management API's answer."
+                );
+            };
+            let list = match self
+                .management
+                .platform_get(
+                    &format!("/projects/{id}/list_default_environment_variables"),
+                    &[("deploymentType", "dev")],
+                )
+                .await
+            {
+                Ok(list) => list.unwrap_or_default(),
+                Err(e) if e.status() == Some(403) => {
+                    let message = match &e {
+                        FetchError::Status(s) => s.message.clone(),
+                        _ => None,
+                    };
+                    return Ok(DefaultEnvVars::Forbidden(
+                        message.unwrap_or_else(|| e.to_string()),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let items = list
                 .get("items")
                 .and_then(|v| v.as_array())
-                .ok_or_else(|| anyhow!("{what} answered no items"))?;
+                .cloned()
+                .unwrap_or_default();
             Ok(DefaultEnvVars::Vars(
                 items
                     .iter()

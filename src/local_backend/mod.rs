@@ -5,13 +5,11 @@
 //! # Use
 //!
 //! ```no_run
-//! # async fn example(client: reqwest::Client) -> anyhow::Result<()> {
-//! use std::sync::Arc;
+//! # async fn example(ctx: &convex_cli::context::Context) -> anyhow::Result<()> {
 //! use convex_cli::local_backend::*;
 //!
-//! let settings = LocalBackendSettings::from_process()?;
-//! let backends = LocalBackends::new(client, settings, Arc::new(NoPrompts));
-//! let mut deployment = backends
+//! let backends = LocalBackends::from_context(ctx)?;
+//! let deployment = backends
 //!     .ensure_anonymous_deployment(&AnonymousOptions {
 //!         agent_mode: true,
 //!         ..Default::default()
@@ -58,7 +56,6 @@ mod linked;
 mod paths;
 mod ports;
 mod process;
-mod say;
 mod secrets;
 mod start;
 mod version;
@@ -66,30 +63,34 @@ mod version;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
+use crate::context::Context;
+use crate::env_vars;
+use crate::global_config::ConvexDirs;
+use crate::http::HttpClient;
+use crate::output;
+
+pub use crate::credentials::local_state::{
+    LocalDeploymentConfig, LocalDeploymentKind, LocalPorts, load_anonymous_uuid,
+    load_deployment_config, load_project_local_config, local_deployment_url,
+    project_local_state_dir,
+};
 pub use anonymous::{
     AGENT_DEPLOYMENT_NAME, AnonymousOptions, DeploymentChoice, anonymous_deployment_name,
     is_anonymous_name,
 };
-pub use config::{
-    LocalDeploymentConfig, Ports, ensure_anonymous_user_id, load_anonymous_user_id,
-    load_deployment_config, load_project_local_config,
-};
+pub use config::{config_file_text, ensure_anonymous_user_id, save_deployment_config};
 pub use download::{BackendBinary, BinaryVersion};
 pub use linked::{
-    BoxFuture, DefaultEnvVars, HttpControlPlane, LinkedLocalOptions, LocalDeploymentControlPlane,
-    StartLocalDeployment, StartedLocalDeployment, linked_deployment_prefix,
+    BoxFuture, DefaultEnvVars, LinkedLocalOptions, LocalDeploymentControlPlane,
+    ManagementControlPlane, StartLocalDeployment, StartedLocalDeployment, linked_deployment_prefix,
 };
-pub use paths::{
-    ConvexDirs, PRODUCTION_PROVISION_HOST, WindowsAppData, convex_dir_name,
-    project_local_state_dir, release_asset_name,
-};
+pub use paths::{BackendDirs, PRODUCTION_PROVISION_HOST, release_asset_name};
 pub use ports::{DEFAULT_CLOUD_PORT, PortChoice, choose_ports, find_free_port, is_port_free};
 pub use process::{
     BackendStatus, LocalBackendProcess, assert_backend_running, backend_status,
-    exit_on_signal_after_stopping_backends, local_deployment_url, sentry_identifier,
-    stop_all_backends,
+    exit_on_signal_after_stopping_backends, sentry_identifier, stop_all_backends,
 };
 pub use secrets::LEGACY_INSTANCE_SECRET;
 pub use version::{
@@ -101,21 +102,11 @@ pub use version::{
 pub const RELEASES_DOWNLOAD_URL: &str =
     "https://github.com/convex/convex-backend/releases/download";
 
-/// "local" deployments belong to a cloud project; "anonymous" ones to no
-/// account. Both run on this machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LocalDeploymentKind {
-    Local,
-    Anonymous,
-}
-
-impl LocalDeploymentKind {
-    /// `--beacon-tag`.
-    pub fn beacon_tag(self) -> &'static str {
-        match self {
-            LocalDeploymentKind::Local => "cli-local-dev",
-            LocalDeploymentKind::Anonymous => "cli-anonymous-dev",
-        }
+/// `--beacon-tag` of a deployment kind.
+pub fn beacon_tag(kind: LocalDeploymentKind) -> &'static str {
+    match kind {
+        LocalDeploymentKind::Local => "cli-local-dev",
+        LocalDeploymentKind::Anonymous => "cli-anonymous-dev",
     }
 }
 
@@ -149,8 +140,8 @@ impl LocalBackendOptions {
     }
 }
 
-/// Questions the flows may ask on a terminal. Only called when stdin is a
-/// terminal (`LocalBackendSettings::stdin_is_terminal`).
+/// Questions the flows may ask. Only called when stdin is a terminal
+/// ([`LocalBackendSettings::stdin_is_terminal`]).
 pub trait Prompter: Send + Sync {
     /// A yes/no question.
     fn confirm(&self, question: &str, default: bool) -> Result<bool>;
@@ -163,26 +154,50 @@ pub struct NoPrompts;
 
 impl Prompter for NoPrompts {
     fn confirm(&self, question: &str, _default: bool) -> Result<bool> {
-        bail!("Cannot prompt for input in a non-interactive terminal ({question})")
+        bail!("Cannot prompt for input in non-interactive terminals. ({question})")
     }
     fn select(&self, question: &str, _choices: &[String]) -> Result<usize> {
-        bail!("Cannot prompt for input in a non-interactive terminal ({question})")
+        bail!("Cannot prompt for input in non-interactive terminals. ({question})")
     }
 }
 
-/// What the module reads from the environment.
+/// A [`Prompter`] on the terminal, through [`crate::output`]'s prompts.
+///
+/// TODO(output): use a real select prompt once `output` has one; until then
+/// the choices are numbered and the answer is typed.
+pub struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn confirm(&self, question: &str, default: bool) -> Result<bool> {
+        output::prompt_yes_no(question, Some(default))
+    }
+
+    fn select(&self, question: &str, choices: &[String]) -> Result<usize> {
+        for (i, choice) in choices.iter().enumerate() {
+            output::message(&format!("  {}. {choice}", i + 1));
+        }
+        loop {
+            let answer = output::prompt_string(question, Some("1"))?;
+            match answer.trim().parse::<usize>() {
+                Ok(n) if (1..=choices.len()).contains(&n) => return Ok(n - 1),
+                _ => output::warning(&format!("Type a number from 1 to {}.", choices.len())),
+            }
+        }
+    }
+}
+
+/// What the module reads from the command's context and environment.
 #[derive(Clone, Debug)]
 pub struct LocalBackendSettings {
-    pub home: PathBuf,
+    /// The global state and cache folders.
+    pub dirs: ConvexDirs,
     /// The project folder (where `.convex/local/default` lives); normally the
     /// current folder.
     pub project_dir: PathBuf,
-    /// `CONVEX_PROVISION_HOST`.
-    pub provision_host: Option<String>,
+    /// `CONVEX_PROVISION_HOST` or production (see [`PRODUCTION_PROVISION_HOST`]).
+    pub provision_host: String,
     /// `CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS`, unparsed.
     pub startup_timeout_secs: Option<String>,
-    /// `LOCALAPPDATA` / `USERPROFILE` (Windows cache folder).
-    pub windows: WindowsAppData,
     /// Prompts are possible; without it, upgrades are accepted and new
     /// deployments created without asking.
     pub stdin_is_terminal: bool,
@@ -191,26 +206,20 @@ pub struct LocalBackendSettings {
 }
 
 impl LocalBackendSettings {
-    /// Settings from this process: `$HOME`, the current folder, the
-    /// environment variables above, and whether stdin/stderr are terminals.
-    ///
-    /// TODO(env_vars): read these through `crate::env_vars` once it exists.
-    pub fn from_process() -> Result<Self> {
+    /// The settings of a command run.
+    pub fn from_context(ctx: &Context) -> Self {
         use std::io::IsTerminal;
-        let var = |name: &str| std::env::var(name).ok();
-        let home = dirs::home_dir().context("Could not find your home folder")?;
-        Ok(LocalBackendSettings {
-            home,
-            project_dir: std::env::current_dir().context("Could not read the current folder")?,
-            provision_host: var("CONVEX_PROVISION_HOST"),
-            startup_timeout_secs: var("CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS"),
-            windows: WindowsAppData {
-                local_app_data: std::env::var_os("LOCALAPPDATA").map(PathBuf::from),
-                user_profile: std::env::var_os("USERPROFILE").map(PathBuf::from),
-            },
-            stdin_is_terminal: std::io::stdin().is_terminal(),
+        LocalBackendSettings {
+            dirs: ctx.dirs.clone(),
+            project_dir: ctx.cwd.clone(),
+            provision_host: ctx.provision_host.clone(),
+            startup_timeout_secs: ctx
+                .env
+                .get(env_vars::CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS)
+                .map(str::to_string),
+            stdin_is_terminal: output::stdin_is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
-        })
+        }
     }
 }
 
@@ -235,10 +244,11 @@ impl Default for OutsideEndpoints {
 /// Local backends for one command run: settings, the HTTP client, and the
 /// latest-version lookup (made at most once).
 pub struct LocalBackends {
+    http: HttpClient,
     client: reqwest::Client,
     dirs: ConvexDirs,
     project_dir: PathBuf,
-    provision_host: Option<String>,
+    provision_host: String,
     startup_timeout_secs: Option<String>,
     stdin_is_terminal: bool,
     stderr_is_terminal: bool,
@@ -248,19 +258,17 @@ pub struct LocalBackends {
 }
 
 impl LocalBackends {
+    /// `http` is the shared client ([`crate::http::HttpClient`]): proxies,
+    /// extra CA certificates, `Convex-Client` header value.
     pub fn new(
-        client: reqwest::Client,
+        http: HttpClient,
         settings: LocalBackendSettings,
         prompter: Arc<dyn Prompter>,
     ) -> Self {
-        let dirs = ConvexDirs::resolve(
-            &settings.home,
-            settings.provision_host.as_deref(),
-            &settings.windows,
-        );
         LocalBackends {
-            client,
-            dirs,
+            client: http.reqwest().clone(),
+            http,
+            dirs: settings.dirs,
             project_dir: settings.project_dir,
             provision_host: settings.provision_host,
             startup_timeout_secs: settings.startup_timeout_secs,
@@ -270,6 +278,16 @@ impl LocalBackends {
             endpoints: OutsideEndpoints::default(),
             latest_version: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// For a command run: the context's client and settings, prompts on the
+    /// terminal.
+    pub fn from_context(ctx: &Context) -> Result<Self> {
+        Ok(LocalBackends::new(
+            ctx.http()?,
+            LocalBackendSettings::from_context(ctx),
+            Arc::new(TerminalPrompter),
+        ))
     }
 
     /// Replaces the version API and release addresses (tests).
@@ -286,12 +304,8 @@ impl LocalBackends {
         &self.project_dir
     }
 
-    /// `CONVEX_PROVISION_HOST`, or production when unset or empty.
-    fn provision_host(&self) -> &str {
-        self.provision_host
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .unwrap_or(PRODUCTION_PROVISION_HOST)
+    fn convex_client(&self) -> &str {
+        self.http.convex_client()
     }
 
     /// The saved config of a deployment (project-local first, then legacy).
@@ -300,7 +314,7 @@ impl LocalBackends {
         kind: LocalDeploymentKind,
         deployment_name: &str,
     ) -> Option<LocalDeploymentConfig> {
-        load_deployment_config(&self.dirs, &self.project_dir, kind, deployment_name)
+        load_deployment_config(&self.dirs, kind, deployment_name, &self.project_dir)
     }
 }
 
@@ -313,7 +327,7 @@ pub struct LocalDeploymentHandle {
     /// `http://127.0.0.1:<cloud port>`.
     pub url: String,
     pub admin_key: String,
-    pub ports: Ports,
+    pub ports: LocalPorts,
     /// The version actually running.
     pub backend_version: String,
     /// Where its data lives.
@@ -363,7 +377,7 @@ impl LocalDeploymentHandle {
                 .pause(linked.team_slug.clone(), linked.project_slug.clone())
                 .await
         {
-            say::warn(&format!("Could not pause the local deployment: {e:#}"));
+            output::warning(&format!("Could not pause the local deployment: {e:#}"));
         }
     }
 }

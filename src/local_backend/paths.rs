@@ -1,5 +1,6 @@
-//! Where local backends live on disk: the global state and cache folders, the
-//! cached binaries, and each deployment's state folder.
+//! Where local backends live on disk, on top of the global folders
+//! ([`ConvexDirs`]: `~/.convex` and `~/.cache/convex`, renamed while
+//! `CONVEX_PROVISION_HOST` is set).
 //!
 //! ```text
 //! <cache>/binaries/<version>/convex-local-backend[.exe]
@@ -12,103 +13,55 @@
 
 use std::path::{Path, PathBuf};
 
-use super::LocalDeploymentKind;
+use crate::credentials::local_state::{
+    LocalDeploymentKind, legacy_state_dir, legacy_state_root, project_local_state_dir,
+};
+use crate::global_config::ConvexDirs;
 
 /// The provision host the official CLI treats as production. Any other
-/// `CONVEX_PROVISION_HOST` renames the global folders and adds
-/// `--control-plane-url` to the backend's arguments.
+/// `CONVEX_PROVISION_HOST` adds `--control-plane-url` to the backend's
+/// arguments (when its version supports it).
 pub const PRODUCTION_PROVISION_HOST: &str = "https://api.convex.dev";
 
-/// The name of the global folders: `convex`, or a test name while
-/// `CONVEX_PROVISION_HOST` is set (to a non-empty value).
-///
-/// The "port" is the third `:`-separated piece of the host, taken verbatim, as
-/// the official CLI does: `http://127.0.0.1:18050` → `convex-test-18050`; no
-/// third piece or `8050` → `convex-test`.
-pub fn convex_dir_name(provision_host: Option<&str>) -> String {
-    match provision_host.filter(|h| !h.is_empty()) {
-        None => "convex".to_string(),
-        Some(host) => match host.split(':').nth(2) {
-            None | Some("8050") => "convex-test".to_string(),
-            Some(port) => format!("convex-test-{port}"),
-        },
-    }
-}
-
-/// The two global folders: `root` (`~/.convex`) holds legacy deployment state
-/// and the anonymous user id; `cache` (`~/.cache/convex`) holds binaries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConvexDirs {
-    pub root: PathBuf,
-    pub cache: PathBuf,
-}
-
-/// What the Windows cache location depends on.
-#[derive(Clone, Debug, Default)]
-pub struct WindowsAppData {
-    pub local_app_data: Option<PathBuf>,
-    pub user_profile: Option<PathBuf>,
-}
-
-impl ConvexDirs {
-    /// The folders for this platform. `windows` is only read on Windows.
-    pub fn resolve(home: &Path, provision_host: Option<&str>, windows: &WindowsAppData) -> Self {
-        let name = convex_dir_name(provision_host);
-        let root = home.join(format!(".{name}"));
-        let cache = if cfg!(windows) {
-            // %LOCALAPPDATA%\<name>, else %USERPROFILE%\AppData\Local\<name>,
-            // else <home>\AppData\Local\<name>.
-            match (&windows.local_app_data, &windows.user_profile) {
-                (Some(local), _) if !local.as_os_str().is_empty() => local.join(&name),
-                (_, Some(profile)) if !profile.as_os_str().is_empty() => {
-                    profile.join("AppData").join("Local").join(&name)
-                }
-                _ => home.join("AppData").join("Local").join(&name),
-            }
-        } else {
-            home.join(".cache").join(&name)
-        };
-        ConvexDirs { root, cache }
-    }
-
-    pub fn binaries_dir(&self) -> PathBuf {
-        self.cache.join("binaries")
-    }
-
-    pub fn versioned_binary_dir(&self, version: &str) -> PathBuf {
-        self.binaries_dir().join(version)
-    }
-
-    pub fn executable_path(&self, version: &str) -> PathBuf {
-        self.versioned_binary_dir(version).join(executable_name())
-    }
-
-    pub fn dashboard_dir(&self) -> PathBuf {
-        self.cache.join("dashboard")
-    }
-
-    /// `<root>/convex-backend-state` or `<root>/anonymous-convex-backend-state`.
-    pub fn legacy_state_root(&self, kind: LocalDeploymentKind) -> PathBuf {
-        self.root.join(match kind {
-            LocalDeploymentKind::Local => "convex-backend-state",
-            LocalDeploymentKind::Anonymous => "anonymous-convex-backend-state",
-        })
-    }
-
-    pub fn legacy_state_dir(&self, kind: LocalDeploymentKind, deployment_name: &str) -> PathBuf {
-        self.legacy_state_root(kind).join(deployment_name)
-    }
-
-    /// The file holding the anonymous user's id.
-    pub fn anonymous_user_file(&self) -> PathBuf {
-        self.legacy_state_root(LocalDeploymentKind::Anonymous)
-            .join("config.json")
-    }
-
+/// Local-backend paths under the global folders.
+pub trait BackendDirs {
+    /// `<cache>/binaries`.
+    fn binaries_dir(&self) -> PathBuf;
+    /// `<cache>/binaries/<version>`.
+    fn versioned_binary_dir(&self, version: &str) -> PathBuf;
+    /// `<cache>/binaries/<version>/convex-local-backend[.exe]`.
+    fn executable_path(&self, version: &str) -> PathBuf;
+    /// `<root>/anonymous-convex-backend-state/config.json`: the anonymous user's id.
+    fn anonymous_user_file(&self) -> PathBuf;
     /// The state folder a deployment uses: the project-local folder when it
     /// already holds a `config.json`, else the legacy folder when it exists,
     /// else the project-local folder (new deployments).
-    pub fn deployment_state_dir(
+    fn deployment_state_dir(
+        &self,
+        project_dir: &Path,
+        kind: LocalDeploymentKind,
+        deployment_name: &str,
+    ) -> PathBuf;
+}
+
+impl BackendDirs for ConvexDirs {
+    fn binaries_dir(&self) -> PathBuf {
+        self.cache.join("binaries")
+    }
+
+    fn versioned_binary_dir(&self, version: &str) -> PathBuf {
+        self.binaries_dir().join(version)
+    }
+
+    fn executable_path(&self, version: &str) -> PathBuf {
+        self.versioned_binary_dir(version).join(executable_name())
+    }
+
+    fn anonymous_user_file(&self) -> PathBuf {
+        legacy_state_root(self, LocalDeploymentKind::Anonymous).join("config.json")
+    }
+
+    fn deployment_state_dir(
         &self,
         project_dir: &Path,
         kind: LocalDeploymentKind,
@@ -118,7 +71,7 @@ impl ConvexDirs {
         if local.join("config.json").exists() {
             return local;
         }
-        let legacy = self.legacy_state_dir(kind, deployment_name);
+        let legacy = legacy_state_dir(self, kind, deployment_name);
         if legacy.is_dir() {
             return legacy;
         }
@@ -133,11 +86,6 @@ pub fn executable_name() -> &'static str {
     } else {
         "convex-local-backend"
     }
-}
-
-/// `<project>/.convex/local/default`: one deployment per project folder.
-pub fn project_local_state_dir(project_dir: &Path) -> PathBuf {
-    project_dir.join(".convex").join("local").join("default")
 }
 
 /// The release asset for this machine, or `None` where no backend is published.
@@ -160,40 +108,15 @@ pub(crate) fn release_asset_name_for(os: &str, arch: &str) -> Option<&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dir_name_follows_the_provision_host() {
-        assert_eq!(convex_dir_name(None), "convex");
-        assert_eq!(convex_dir_name(Some("")), "convex");
-        assert_eq!(
-            convex_dir_name(Some("http://127.0.0.1:18050")),
-            "convex-test-18050"
-        );
-        assert_eq!(
-            convex_dir_name(Some("http://127.0.0.1:8050")),
-            "convex-test"
-        );
-        assert_eq!(
-            convex_dir_name(Some("https://api.example.com")),
-            "convex-test"
-        );
-        // Taken verbatim, as the official CLI does.
-        assert_eq!(
-            convex_dir_name(Some("http://127.0.0.1:9000/")),
-            "convex-test-9000/"
-        );
-    }
+    use crate::env::Env;
 
     #[cfg(unix)]
     #[test]
-    fn unix_folders() {
-        let dirs = ConvexDirs::resolve(
+    fn cache_paths_follow_the_provision_host() {
+        let dirs = ConvexDirs::new(
             Path::new("/home/u"),
-            Some("http://127.0.0.1:4321"),
-            &WindowsAppData::default(),
+            &Env::from_pairs([("CONVEX_PROVISION_HOST", "http://127.0.0.1:4321")]),
         );
-        assert_eq!(dirs.root, Path::new("/home/u/.convex-test-4321"));
-        assert_eq!(dirs.cache, Path::new("/home/u/.cache/convex-test-4321"));
         assert_eq!(
             dirs.executable_path("precompiled-2026-01-01-abc"),
             Path::new(
@@ -203,10 +126,6 @@ mod tests {
         assert_eq!(
             dirs.anonymous_user_file(),
             Path::new("/home/u/.convex-test-4321/anonymous-convex-backend-state/config.json")
-        );
-        assert_eq!(
-            dirs.legacy_state_dir(LocalDeploymentKind::Local, "local-a-b"),
-            Path::new("/home/u/.convex-test-4321/convex-backend-state/local-a-b")
         );
     }
 
@@ -231,10 +150,9 @@ mod tests {
     #[test]
     fn state_dir_prefers_project_local_then_legacy() {
         let tmp = tempfile::tempdir().unwrap();
-        let home = tmp.path().join("home");
         let project = tmp.path().join("project");
         std::fs::create_dir_all(&project).unwrap();
-        let dirs = ConvexDirs::resolve(&home, None, &WindowsAppData::default());
+        let dirs = ConvexDirs::new(&tmp.path().join("home"), &Env::default());
         let kind = LocalDeploymentKind::Anonymous;
         let local = project_local_state_dir(&project);
         // Nothing anywhere: project-local.
@@ -243,7 +161,7 @@ mod tests {
             local
         );
         // A legacy folder exists: legacy.
-        let legacy = dirs.legacy_state_dir(kind, "anonymous-x");
+        let legacy = legacy_state_dir(&dirs, kind, "anonymous-x");
         std::fs::create_dir_all(&legacy).unwrap();
         assert_eq!(
             dirs.deployment_state_dir(&project, kind, "anonymous-x"),

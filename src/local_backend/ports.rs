@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddr
 
 use anyhow::{Result, bail};
 
-use super::config::Ports;
+use crate::credentials::local_state::LocalPorts;
 
 /// Where a local backend's HTTP API port search starts.
 pub const DEFAULT_CLOUD_PORT: u16 = 3210;
@@ -100,7 +100,7 @@ fn os_assigned_port() -> u16 {
 ///
 /// Unlike the official CLI, a port is never chosen twice (its saved site port
 /// could otherwise be handed out again as the new cloud port's neighbour).
-pub fn choose_ports(requested: PortChoice, suggested: PortChoice) -> Result<Ports> {
+pub fn choose_ports(requested: PortChoice, suggested: PortChoice) -> Result<LocalPorts> {
     if let (Some(cloud), Some(site)) = (requested.cloud, requested.site)
         && cloud == site
     {
@@ -115,7 +115,7 @@ pub fn choose_ports(requested: PortChoice, suggested: PortChoice) -> Result<Port
         cloud.saturating_add(1),
         &[cloud],
     )?;
-    Ok(Ports { cloud, site })
+    Ok(LocalPorts { cloud, site })
 }
 
 /// Ports asked for, cloud and site; `None` where there is no preference.
@@ -125,8 +125,8 @@ pub struct PortChoice {
     pub site: Option<u16>,
 }
 
-impl From<Ports> for PortChoice {
-    fn from(ports: Ports) -> Self {
+impl From<LocalPorts> for PortChoice {
+    fn from(ports: LocalPorts) -> Self {
         PortChoice {
             cloud: Some(ports.cloud),
             site: Some(ports.site),

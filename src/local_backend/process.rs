@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
-use super::LocalDeploymentKind;
-use super::config::Ports;
-use super::say;
+use crate::credentials::local_state::{LocalDeploymentKind, LocalPorts, local_deployment_url};
+use crate::output;
 
 /// The DSN the official CLI hands its backends (`SENTRY_DSN`).
 const LOCAL_BACKEND_SENTRY_DSN: &str =
@@ -32,11 +31,6 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a stopped backend gets to exit after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// `http://127.0.0.1:<port>`: how every local deployment is addressed.
-pub fn local_deployment_url(cloud_port: u16) -> String {
-    format!("http://127.0.0.1:{cloud_port}")
-}
-
 /// Everything that goes on a backend's command line.
 #[derive(Clone, Debug)]
 pub struct LaunchSpec {
@@ -44,7 +38,7 @@ pub struct LaunchSpec {
     pub kind: LocalDeploymentKind,
     pub deployment_name: String,
     pub instance_secret: String,
-    pub ports: Ports,
+    pub ports: LocalPorts,
     pub state_dir: PathBuf,
     /// `--beacon-fields {"override_uuid":"<uuid>"}` (anonymous deployments of
     /// the latest version, when the anonymous user has an id).
@@ -74,7 +68,7 @@ impl LaunchSpec {
             "--local-storage".into(),
             self.state_dir.join("convex_local_storage").into(),
             "--beacon-tag".into(),
-            self.kind.beacon_tag().into(),
+            super::beacon_tag(self.kind).into(),
             self.state_dir.join("convex_local_backend.sqlite3").into(),
         ];
         if let Some(uuid) = &self.beacon_uuid {
@@ -252,7 +246,7 @@ impl RunningBackend {
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             }
         }
-        say::warn(&format!(
+        output::warning(&format!(
             "The local backend on port {} did not stop within {} s; killing it.",
             self.cloud_port,
             STOP_GRACE.as_secs()
@@ -489,7 +483,7 @@ pub async fn wait_until_ready(
             bail!(message);
         }
         if !announced && start.elapsed() > Duration::from_secs(2) {
-            say::info("Waiting for the local backend to start...");
+            output::message("Waiting for the local backend to start...");
             announced = true;
         }
         tokio::time::sleep(POLL_INTERVAL).await;
@@ -536,7 +530,7 @@ mod tests {
             kind: LocalDeploymentKind::Anonymous,
             deployment_name: "anonymous-proj".into(),
             instance_secret: "ab".repeat(32),
-            ports: Ports {
+            ports: LocalPorts {
                 cloud: 3210,
                 site: 3211,
             },

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::config::{LocalDeploymentConfig, Ports, load_anonymous_user_id, save_deployment_config};
+use super::LocalBackends;
+use super::config::save_deployment_config;
 use super::download::{BackendBinary, BinaryVersion};
+use super::paths::BackendDirs;
 use super::paths::PRODUCTION_PROVISION_HOST;
 use super::process::{
     LaunchSpec, LocalBackendProcess, parse_startup_timeout, probe_binary, spawn_backend,
@@ -14,7 +16,11 @@ use super::process::{
 };
 use super::secrets::{LEGACY_INSTANCE_SECRET, generate_admin_key, generate_instance_secret};
 use super::version::{is_downgrade, supports_control_plane_auth};
-use super::{LocalBackends, LocalDeploymentKind, say};
+use crate::credentials::local_state::{
+    LocalDeploymentConfig, LocalDeploymentKind, LocalPorts, load_anonymous_uuid,
+    load_deployment_config,
+};
+use crate::output;
 
 /// A saved admin key and the secret it was made from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +49,7 @@ pub(crate) struct StartRequest {
     /// The saved deployment's version; `None` for a new deployment.
     pub old_version: Option<String>,
     pub binary: BackendBinary,
-    pub ports: Ports,
+    pub ports: LocalPorts,
     pub existing_credentials: Option<Credentials>,
     pub force_upgrade: bool,
     pub cloud_project_id: Option<i64>,
@@ -144,7 +150,7 @@ impl LocalBackends {
         let new_version = request.binary.version.clone();
         let downgrade = is_downgrade(&old_version, &new_version);
         if downgrade {
-            say::warn(&format!(
+            output::warning(&format!(
                 "Moving this local deployment back to an older backend version ({old_version} → \
                  {new_version}) is not supported: the older backend may not read data written by \
                  the newer one. If it fails to start, delete the deployment's state folder to start \
@@ -154,7 +160,7 @@ impl LocalBackends {
         // The new backend migrates the data itself; the config records the
         // new version only once it has started on it.
         let (process, state_dir) = launch(&request.binary, true).await?;
-        say::success(&format!(
+        output::success(&format!(
             "{} to backend version {new_version}",
             if downgrade { "Moved back" } else { "Upgraded" }
         ));
@@ -199,16 +205,13 @@ impl LocalBackends {
             anyhow::anyhow!("Could not create the folder {}: {e}", state_dir.display())
         })?;
         let beacon_uuid = match request.kind {
-            LocalDeploymentKind::Anonymous if request.is_latest => {
-                load_anonymous_user_id(&self.dirs)
-            }
+            LocalDeploymentKind::Anonymous if request.is_latest => load_anonymous_uuid(&self.dirs),
             _ => None,
         };
         let supports_control_plane = supports_control_plane_auth(&request.binary.version);
-        let provision_host = self.provision_host();
         let control_plane_url = (supports_control_plane
-            && provision_host != PRODUCTION_PROVISION_HOST)
-            .then(|| provision_host.to_string());
+            && self.provision_host != PRODUCTION_PROVISION_HOST)
+            .then(|| self.provision_host.clone());
         let control_plane_access_token = match (request.kind, request.access_token) {
             (LocalDeploymentKind::Local, Some(token)) if supports_control_plane => Some(token),
             _ => None,
@@ -253,12 +256,9 @@ impl LocalBackends {
         deployment_name: &str,
         access_token: Option<String>,
     ) -> Result<LocalBackendProcess> {
-        let Some(config) = super::config::load_deployment_config(
-            &self.dirs,
-            &self.project_dir,
-            kind,
-            deployment_name,
-        ) else {
+        let Some(config) =
+            load_deployment_config(&self.dirs, kind, deployment_name, &self.project_dir)
+        else {
             bail!(
                 "The local backend isn't running and no saved configuration was found for \
                  {deployment_name}.\nRun `npx convex dev` first."
@@ -287,7 +287,7 @@ pub(crate) struct RunRequest {
     pub kind: LocalDeploymentKind,
     pub deployment_name: String,
     pub binary: BackendBinary,
-    pub ports: Ports,
+    pub ports: LocalPorts,
     pub instance_secret: String,
     /// False only when the user declined an upgrade: newer flags are left out.
     pub is_latest: bool,

@@ -73,7 +73,11 @@ pub(crate) fn check_version(version: &str) -> Result<()> {
 
 /// `GET <url>` → `{"version": "..."}`, with the `Convex-Client` header the
 /// official CLI sends.
-pub(crate) async fn fetch_latest_version(client: &reqwest::Client, url: &str) -> Result<String> {
+pub(crate) async fn fetch_latest_version(
+    client: &reqwest::Client,
+    url: &str,
+    convex_client: &str,
+) -> Result<String> {
     let explain = |detail: String| {
         anyhow!(
             "Could not look up the latest local backend version at {url}: {detail}\n\
@@ -83,10 +87,7 @@ pub(crate) async fn fetch_latest_version(client: &reqwest::Client, url: &str) ->
     };
     let response = client
         .get(url)
-        .header(
-            "Convex-Client",
-            format!("npm-cli-{}", crate::REFERENCE_VERSION),
-        )
+        .header("Convex-Client", convex_client)
         .send()
         .await
         .map_err(|e| explain(error_chain(&e)))?;
