@@ -97,6 +97,23 @@ impl LaunchSpec {
     }
 }
 
+/// The arguments as text, with the secret values replaced by `[REDACTED]`.
+pub fn redacted(args: &[OsString]) -> Vec<String> {
+    let mut previous: Option<&OsString> = None;
+    args.iter()
+        .map(|arg| {
+            let secret = previous
+                .is_some_and(|p| p == "--instance-secret" || p == "--control-plane-access-token");
+            previous = Some(arg);
+            if secret {
+                "[REDACTED]".to_string()
+            } else {
+                arg.to_string_lossy().into_owned()
+            }
+        })
+        .collect()
+}
+
 /// The hex SHA-256 of the deployment name (`--sentry-identifier`).
 pub fn sentry_identifier(deployment_name: &str) -> String {
     Sha256::digest(deployment_name.as_bytes())
@@ -169,6 +186,11 @@ static RUNNING: Mutex<Vec<Weak<RunningBackend>>> = Mutex::new(Vec::new());
 /// Starts the backend with the launch arguments, its output discarded and
 /// `SENTRY_DSN` set, and registers it for [`stop_all_backends`].
 pub fn spawn_backend(spec: &LaunchSpec) -> Result<LocalBackendProcess> {
+    output::verbose(&format!(
+        "Starting local backend: `{} {}`",
+        spec.binary.display(),
+        redacted(&spec.launch_args()).join(" ")
+    ));
     let mut command = Command::new(&spec.binary);
     command
         .args(spec.launch_args())
@@ -401,9 +423,19 @@ pub async fn backend_status(
     url: &str,
     deployment_name: &str,
 ) -> BackendStatus {
+    probe_instance_name(client, url, deployment_name, Duration::from_secs(5)).await
+}
+
+/// [`backend_status`] with a time limit for the answer.
+async fn probe_instance_name(
+    client: &reqwest::Client,
+    url: &str,
+    deployment_name: &str,
+    timeout: Duration,
+) -> BackendStatus {
     let request = client
         .get(format!("{}/instance_name", url.trim_end_matches('/')))
-        .timeout(Duration::from_secs(5));
+        .timeout(timeout);
     let Ok(response) = request.send().await else {
         return BackendStatus::NotRunning;
     };
@@ -455,7 +487,7 @@ pub async fn wait_until_ready(
     let start = Instant::now();
     let mut announced = false;
     loop {
-        match backend_status(client, &url, deployment_name).await {
+        match probe_instance_name(client, &url, deployment_name, Duration::from_secs(2)).await {
             BackendStatus::Running => return Ok(()),
             BackendStatus::Different(other) => bail!(
                 "A different local backend, {other}, is running on port {cloud_port}. Stop it, or \
@@ -509,7 +541,9 @@ pub async fn ensure_backend_stopped(
         {
             return Ok(());
         }
-        if let BackendStatus::Different(_) = backend_status(client, &url, deployment_name).await {
+        if let BackendStatus::Different(_) =
+            probe_instance_name(client, &url, deployment_name, Duration::from_secs(1)).await
+        {
             return Ok(());
         }
         tokio::time::sleep(POLL_INTERVAL).await;
@@ -589,6 +623,74 @@ mod tests {
                 "token"
             ]
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_logged_command_lines() {
+        let linked = LaunchSpec {
+            control_plane_access_token: Some("secret-token-value".into()),
+            ..spec()
+        };
+        let text = redacted(&linked.launch_args()).join(" ");
+        assert!(!text.contains(&"ab".repeat(32)), "{text}");
+        assert!(!text.contains("secret-token-value"), "{text}");
+        assert!(text.contains("--instance-secret [REDACTED]"));
+        assert!(text.ends_with("--control-plane-access-token [REDACTED]"));
+    }
+
+    /// A one-route HTTP server answering `/instance_name` with `name`.
+    async fn serve_instance_name(name: &'static str) -> (u16, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{name}",
+                    name.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            }
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn a_still_running_deployment_blocks_but_another_one_does_not() {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let (port, server) = serve_instance_name("anonymous-app").await;
+        let started = Instant::now();
+        let err = ensure_backend_stopped(&client, port, "anonymous-app", Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("still running on port {port}"))
+        );
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        // Another deployment on the port: fine, new ports will be chosen.
+        ensure_backend_stopped(&client, port, "anonymous-other", Duration::from_secs(1))
+            .await
+            .unwrap();
+        server.abort();
+        // Something that is not a backend holds the port: waited for, then reported.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let err =
+            ensure_backend_stopped(&client, port, "anonymous-app", Duration::from_millis(600))
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("still running"));
+        drop(silent);
+        // A free port: at once.
+        ensure_backend_stopped(&client, port, "anonymous-app", Duration::from_secs(1))
+            .await
+            .unwrap();
     }
 
     #[test]
