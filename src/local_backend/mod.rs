@@ -45,12 +45,15 @@
 //! `/instance_name` probes and downloads carry none). Health probes go to
 //! `http://127.0.0.1:<port>` through the same client.
 //!
-//! Not done: the local dashboard of long-running anonymous `dev` (§9.13 of
-//! the spec), and moving an anonymous deployment into a project (`login`'s
-//! link flow).
+//! * The local dashboard of long-running anonymous `dev`:
+//!   [`LocalBackends::start_dashboard`]; its saved URL: [`saved_dashboard_url`].
+//!
+//! Not done: moving an anonymous deployment into a project (`login`'s link
+//! flow).
 
 mod anonymous;
 mod config;
+mod dashboard;
 mod download;
 mod linked;
 mod paths;
@@ -81,6 +84,7 @@ pub use anonymous::{
     is_anonymous_name,
 };
 pub use config::{config_file_text, ensure_anonymous_user_id, save_deployment_config};
+pub use dashboard::{DEFAULT_DASHBOARD_PORT, LocalDashboard, saved_dashboard_url};
 pub use download::{BackendBinary, BinaryVersion};
 pub use linked::{
     BoxFuture, DefaultEnvVars, LinkedLocalOptions, LocalDeploymentControlPlane,
