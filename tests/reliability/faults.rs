@@ -402,3 +402,90 @@ fn login_authorize_check() {
         assert_no_secrets(&run.stderr);
     }
 }
+
+/// Routes of a device-flow login against the fault server as the identity
+/// provider (`--override-auth-url`).
+fn device_flow_routes(s: &Scene) {
+    let url = s.server.url.clone();
+    s.server.route(
+        "GET",
+        "/.well-known/openid-configuration",
+        vec![Fault::Json(json!({
+            "issuer": url,
+            "device_authorization_endpoint": format!("{url}/oauth/device"),
+            "token_endpoint": format!("{url}/oauth/token"),
+        }))],
+    );
+    s.server.route(
+        "POST",
+        "/oauth/device",
+        vec![Fault::Json(json!({
+            "device_code": "dc", "user_code": "ABCD-EFGH",
+            "verification_uri": format!("{url}/activate"),
+            "expires_in": 900, "interval": 0
+        }))],
+    );
+    s.server.route(
+        "POST",
+        "/oauth/token",
+        vec![Fault::Json(json!({"access_token": IDENTITY_TOKEN}))],
+    );
+}
+
+/// The identity-provider requests of the device flow are never retried
+/// (openid-client); any fault ends the login with exit 1 and saves nothing.
+#[test]
+fn login_device_flow_steps() {
+    // The happy path first, so a fault run failing means the fault.
+    let s = Scene::new();
+    s.logout();
+    device_flow_routes(&s);
+    let url = s.server.url.clone();
+    let args = [
+        "login",
+        "--device-name",
+        "d",
+        "--no-open",
+        "--override-auth-url",
+        &url,
+        "--accept-opt-ins",
+    ];
+    let run = s.run(&args);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(s.config_path().exists());
+
+    for (method, path) in [
+        ("GET", "/.well-known/openid-configuration"),
+        ("POST", "/oauth/device"),
+        ("POST", "/oauth/token"),
+    ] {
+        for f in faults() {
+            let mut s = Scene::new();
+            s.logout();
+            s.set("OPENID_CLIENT_TIMEOUT", &TIMEOUT_MS.to_string());
+            device_flow_routes(&s);
+            s.server.route(method, path, vec![f.fault.clone()]);
+            let url = s.server.url.clone();
+            let args = [
+                "login",
+                "--device-name",
+                "d",
+                "--no-open",
+                "--override-auth-url",
+                &url,
+                "--accept-opt-ins",
+            ];
+            let run = s.run(&args);
+            let context = format!("{} at {method} {path}: {run:#?}", f.name);
+            assert_eq!(run.code, Some(1), "{context}");
+            assert_eq!(run.stdout, "", "{context}");
+            assert!(!run.stderr.contains("panicked"), "{context}");
+            assert!(run.stderr.contains('✖'), "no failure line; {context}");
+            assert_eq!(s.server.hits(method, path), 1, "{context}");
+            assert_eq!(s.server.hits("POST", "/v1/create_personal_access_token"), 0);
+            assert!(!s.config_path().exists(), "{context}");
+            assert_no_leftover_temp_files(&s);
+            assert_no_secrets(&run.stderr);
+        }
+    }
+}

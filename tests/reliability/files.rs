@@ -187,6 +187,10 @@ fn every_write_is_atomic() {
             "src/bundler/debug_bundle.rs",
             "writes a temporary file and renames it (atomic)",
         ),
+        (
+            "src/local_backend/download.rs",
+            "downloads into a private staging folder, then renames into place",
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut offenders = Vec::new();

@@ -9,3 +9,4 @@ mod odd_inputs;
 mod properties;
 mod scene;
 mod secrets;
+mod signals;
