@@ -166,6 +166,10 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
+        // Not through links: node_modules links to the shared npm install.
+        if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            continue;
+        }
         if path.is_dir() {
             collect(root, &path, out);
         } else if let Ok(bytes) = std::fs::read(&path) {

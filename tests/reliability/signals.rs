@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::fault_server::Fault;
 use super::scene::*;
 
-fn send(child: &Child, signal: &str) {
+pub fn send(child: &Child, signal: &str) {
     let status = std::process::Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
@@ -19,7 +19,7 @@ fn send(child: &Child, signal: &str) {
 }
 
 /// Wait until the server has seen `method path`, or fail after 20 s.
-fn wait_for(s: &Scene, method: &str, path: &str) {
+pub fn wait_for(s: &Scene, method: &str, path: &str) {
     let start = Instant::now();
     while s.server.hits(method, path) == 0 {
         assert!(
@@ -33,7 +33,7 @@ fn wait_for(s: &Scene, method: &str, path: &str) {
 }
 
 /// Wait for the process to end; it must end within 10 s of the signal.
-fn wait_end(mut child: Child) -> std::process::Output {
+pub fn wait_end(mut child: Child) -> std::process::Output {
     let start = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
@@ -44,6 +44,48 @@ fn wait_end(mut child: Child) -> std::process::Output {
             panic!("the CLI did not stop after the signal");
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Every process whose parent chain leads to `pid` (Linux `/proc`).
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
+                // `pid (comm) state ppid ...`; comm may hold spaces.
+                if let Some(rest) = stat.rsplit_once(") ") {
+                    let ppid = rest.1.split(' ').nth(1).and_then(|v| v.parse().ok());
+                    if let Some(ppid) = ppid {
+                        parents.push((p, ppid));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for (child, parent) in &parents {
+            if *parent == p && !out.contains(child) {
+                out.push(*child);
+                frontier.push(*child);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a process is still running (not gone, not a zombie).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        Err(_) => false,
     }
 }
 
@@ -90,8 +132,12 @@ fn interrupt_while_creating_a_key_changes_no_file() {
         let before = s.files();
         let child = cmd.spawn().unwrap();
         wait_for(&s, "POST", &path);
+        let children = descendants(child.id());
         send(&child, signal);
         let out = wait_end(child);
+        for p in children {
+            assert!(!alive(p), "child {p} left running");
+        }
         if signal == "-INT" {
             assert_eq!(out.status.code(), Some(130), "{out:?}");
         } else {
