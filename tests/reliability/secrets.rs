@@ -309,3 +309,18 @@ fn token_create_prints_its_key_on_stdout_only() {
     assert_eq!(run.stdout.trim_end(), NEW_DEPLOY_KEY);
     assert!(leaks(&run.stderr).is_empty());
 }
+
+/// The detector itself: it must see a leak of part of a key, and only that.
+#[test]
+fn the_leak_detector_detects() {
+    let key_tail = &DEPLOY_KEY_IN_ENV[DEPLOY_KEY_IN_ENV.len() - 12..];
+    let found = |text: String, secret: &str| leaks(&text).iter().any(|l| l.starts_with(secret));
+    assert!(found(
+        format!("error: bad key …{key_tail}"),
+        DEPLOY_KEY_IN_ENV
+    ));
+    assert!(found(format!("Bearer {ACCESS_TOKEN}"), ACCESS_TOKEN));
+    assert!(found(format!("Convex {ADMIN_KEY}\n"), ADMIN_KEY));
+    // The public half of a key and a 4-character hint are fine.
+    assert!(leaks("dev:happy-otter-123 eyJ2MiI6I… eyJ2...Ue").is_empty());
+}
