@@ -52,8 +52,9 @@ impl FetchError {
     }
 }
 
-/// What the CLI was doing when a request to `url` failed, for the first
-/// words of the message (`None` for endpoints not listed).
+/// What the CLI was doing when a management-API request to `url` failed,
+/// for the first words of the message (`None` for endpoints not listed;
+/// the push pipeline names its deployment calls itself).
 pub fn step_of(url: &str) -> Option<&'static str> {
     let path = url.split('?').next().unwrap_or(url);
     const STEPS: &[(&str, &str)] = &[
@@ -94,20 +95,6 @@ pub fn step_of(url: &str) -> Option<&'static str> {
         ),
         ("/accept_opt_ins", "accept the terms of service"),
         ("/api/teams", "list your teams"),
-        (
-            "/get_config_hashes",
-            "read the deployment's current functions",
-        ),
-        ("/deploy2/evaluate_schema", "check the schema"),
-        ("/deploy2/evaluate_push", "check the push"),
-        ("/deploy2/start_push", "start the push"),
-        (
-            "/deploy2/wait_for_schema",
-            "wait for the schema to be ready",
-        ),
-        ("/deploy2/finish_push", "finish the push"),
-        ("/deploy2/report_push_completed", "report the finished push"),
-        ("/get_canonical_urls", "read the deployment's URLs"),
     ];
     STEPS
         .iter()
