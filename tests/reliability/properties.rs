@@ -173,3 +173,17 @@ proptest! {
         prop_assert!(!deploy_key::deployment_type_from_key(&key).contains(&secret));
     }
 }
+
+/// Found by the `env_file` fuzz target: in npm dotenv a last line `KEY:`
+/// without a line ending is not an assignment, but `KEY:` followed by a line
+/// ending is `KEY=""`. Appending a variable after it therefore gives KEY an
+/// empty value; the official CLI's editor does the same, and no edit that
+/// appends can avoid it. Kept, and pinned here.
+#[test]
+fn key_colon_at_end_of_file_quirk() {
+    assert_eq!(dotenv::lookup("B:", "B"), None);
+    assert_eq!(dotenv::lookup("B:\n", "B").as_deref(), Some(""));
+    let new = changed_env_file(Some("B:"), &EnvFileEdit::new(NAME, VALUE)).unwrap();
+    assert_eq!(new, format!("B:\n\n{NAME}={VALUE}\n"));
+    assert_eq!(dotenv::lookup(&new, "B").as_deref(), Some(""));
+}
