@@ -234,19 +234,23 @@ struct Span {
 /// Lines as `(start, content_end, end)` byte offsets (`content_end` excludes
 /// the `\n` / `\r\n` terminator).
 fn lines(content: &str) -> Vec<(usize, usize, usize)> {
+    // npm dotenv turns `\r\n` and a lone `\r` into `\n` before parsing, so
+    // a lone `\r` ends a line too (found by fuzzing: `X=1\rA=old` assigns A).
     let mut out = Vec::new();
     let bytes = content.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
-        let (content_end, end) = match content[start..].find('\n') {
+        let (content_end, end) = match bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
             Some(i) => {
-                let nl = start + i;
-                let ce = if nl > start && bytes[nl - 1] == b'\r' {
-                    nl - 1
+                let at = start + i;
+                if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    (at, at + 2)
                 } else {
-                    nl
-                };
-                (ce, nl + 1)
+                    (at, at + 1)
+                }
             }
             None => (bytes.len(), bytes.len()),
         };
@@ -431,6 +435,15 @@ mod tests {
             (
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n"),
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // A lone CR ends a line, as in npm dotenv.
+            (
+                Some("X=1\rCONVEX_DEPLOY_KEY=old\rY=2\n"),
+                Some("X=1\rCONVEX_DEPLOY_KEY=K\rY=2\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY=a\nX=1\rCONVEX_DEPLOY_KEY=b\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nX=1\r"),
             ),
             // CRLF file, appended in CRLF.
             (
