@@ -2,6 +2,8 @@
 //! properties. One test binary so the suite links once; see
 //! `docs/reliability.md`.
 
+mod deploy;
+mod dev;
 mod fault_server;
 mod faults;
 mod files;
@@ -10,3 +12,5 @@ mod properties;
 mod scene;
 mod secrets;
 mod signals;
+#[path = "../support/mod.rs"]
+mod support;
