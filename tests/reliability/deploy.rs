@@ -32,6 +32,11 @@ fn start_push_response() -> Value {
     })
 }
 
+/// `start_push`'s normal answer.
+pub fn start_push_ok() -> Fault {
+    Fault::Json(start_push_response())
+}
+
 /// Whether this build runs `deploy` natively (it did not before the push
 /// pipeline landed; these tests then say so and pass without running).
 pub fn deploy_is_native() -> bool {

@@ -169,3 +169,31 @@ fn dev_interrupted_while_watching_and_while_pushing() {
         }
     }
 }
+
+/// A transient failure (500) is retried after a short back-off, as the
+/// official `dev` does, and `dev --once` then succeeds.
+#[test]
+fn dev_once_retries_a_transient_push_failure() {
+    let Some(s) = dev_scene() else { return };
+    s.server.route(
+        "POST",
+        "/api/deploy2/start_push",
+        vec![
+            Fault::StatusJson(500, convex_error("InternalServerError", "Try again")),
+            super::deploy::start_push_ok(),
+        ],
+    );
+    let run = run_bounded(&s, DEV_ONCE, Duration::from_secs(60));
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        s.server.hits("POST", "/api/deploy2/start_push"),
+        2,
+        "{run:#?}"
+    );
+    assert_eq!(
+        s.server.hits("POST", "/api/deploy2/finish_push"),
+        1,
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("Try again"), "{run:#?}");
+}
