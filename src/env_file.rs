@@ -320,6 +320,31 @@ fn closes(text: &str, q: char) -> bool {
     false
 }
 
+/// `[export ]KEY:` and nothing else on the line: the offset of KEY.
+fn bare_colon_key(line: &str) -> Option<usize> {
+    let body = line.strip_suffix(':')?;
+    let (key_start, _, _) = parse_assignment(&format!("{body}: "))?;
+    let key = &body[key_start..];
+    (!key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+    .then_some(key_start)
+}
+
+/// The last line of a value that starts on line `first` (text `value`):
+/// itself, or the line that closes a quote it opens.
+fn closing_line(content: &str, all: &[(usize, usize, usize)], first: usize, value: &str) -> usize {
+    if let Some(q) = open_quote(value) {
+        for (j, &(s, ce, _)) in all.iter().enumerate().skip(first + 1) {
+            if closes(&content[s..ce], q) {
+                return j;
+            }
+        }
+    }
+    first
+}
+
 fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
     let all = lines(content);
     let mut spans = Vec::new();
@@ -327,6 +352,27 @@ fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
     while i < all.len() {
         let (start, content_end, _) = all[i];
         let line = &content[start..content_end];
+        // `KEY:` with nothing after the colon: npm dotenv's `:\s+?` takes the
+        // line break as its one required space and reads the next line as
+        // the value (found by fuzzing), so that line is not an assignment
+        // of its own.
+        if let Some(key_start) = bare_colon_key(line)
+            && i + 1 < all.len()
+            && all[i + 1].0 < all[i + 1].1
+        {
+            let (next_start, next_end, _) = all[i + 1];
+            let last = closing_line(content, &all, i + 1, &content[next_start..next_end]);
+            if &line[key_start..line.len() - 1] == name {
+                spans.push(Span {
+                    start,
+                    key_start: start + key_start,
+                    terminator_start: all[last].1,
+                    end: all[last].2,
+                });
+            }
+            i = last + 1;
+            continue;
+        }
         let Some((key_start, key, value_start)) = parse_assignment(line) else {
             i += 1;
             continue;
@@ -435,6 +481,16 @@ mod tests {
             (
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n"),
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            // `KEY:` with nothing after the colon takes the next line as its
+            // value (npm dotenv): that line is not an assignment.
+            (
+                Some("B:\nCONVEX_DEPLOY_KEY=x\nCONVEX_DEPLOY_KEY=old\n"),
+                Some("B:\nCONVEX_DEPLOY_KEY=x\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY:\nold\nA=1\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nA=1\n"),
             ),
             // A lone CR ends a line, as in npm dotenv.
             (
