@@ -55,6 +55,61 @@ pub fn parse(src: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Where one assignment is in the original text (before line endings are
+/// normalised): its key starts at `key_start` (after any `export `), its
+/// value (or, without one, its `=` / `:`) ends at `value_end`, and the match
+/// ends at `end` (which may lie past blank lines and a comment on a later
+/// line, swallowed by the grammar's final `\s*(#.*)?`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentRange {
+    pub key: String,
+    pub key_start: usize,
+    pub value_end: usize,
+    pub end: usize,
+}
+
+/// Every assignment, in file order, with its place in `src`: exactly the
+/// matches [`parse`] reads, so an editor working from these ranges agrees
+/// with the reader by construction (quoted values over several lines, a
+/// closing quote followed by other text, `KEY:` taking the next line, ...).
+pub fn assignment_ranges(src: &str) -> Vec<AssignmentRange> {
+    // Normalised byte i came from original offset origin[i] (a `\r\n`
+    // pair gives one `\n` that starts at the `\r`).
+    let bytes = src.as_bytes();
+    let mut origin = Vec::with_capacity(bytes.len() + 1);
+    let mut i = 0;
+    while i < bytes.len() {
+        origin.push(i);
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    origin.push(bytes.len());
+    let text = normalize_newlines(src);
+    debug_assert_eq!(text.len() + 1, origin.len());
+    line_regex()
+        .captures_iter(&text)
+        .map(|caps| {
+            let key = caps.get(1).expect("the key group always matches");
+            let value_end = match caps.get(2) {
+                Some(value) => value.end(),
+                None => {
+                    let after_key = &text[key.end()..];
+                    key.end() + after_key.find(['=', ':']).map_or(0, |i| i + 1)
+                }
+            };
+            AssignmentRange {
+                key: key.as_str().to_string(),
+                key_start: origin[key.start()],
+                value_end: origin[value_end],
+                end: origin[caps.get(0).expect("whole match").end()],
+            }
+        })
+        .collect()
+}
+
 /// Parse and keep the last value of each key.
 pub fn parse_map(src: &str) -> std::collections::HashMap<String, String> {
     parse(src).into_iter().collect()

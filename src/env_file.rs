@@ -231,178 +231,41 @@ struct Span {
     end: usize,
 }
 
-/// Lines as `(start, content_end, end)` byte offsets (`content_end` excludes
-/// the `\n` / `\r\n` terminator).
-fn lines(content: &str) -> Vec<(usize, usize, usize)> {
-    // npm dotenv turns `\r\n` and a lone `\r` into `\n` before parsing, so
-    // a lone `\r` ends a line too (found by fuzzing: `X=1\rA=old` assigns A).
-    let mut out = Vec::new();
-    let bytes = content.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let (content_end, end) = match bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-        {
-            Some(i) => {
-                let at = start + i;
-                if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                    (at, at + 2)
-                } else {
-                    (at, at + 1)
-                }
-            }
-            None => (bytes.len(), bytes.len()),
-        };
-        out.push((start, content_end, end));
-        start = end;
-    }
-    out
-}
-
-/// Parse the start of an assignment line: `(key_start, key, value_start)`.
-fn parse_assignment(line: &str) -> Option<(usize, &str, usize)> {
-    let trimmed = line.trim_start();
-    let indent = line.len() - trimmed.len();
-    let (rest, key_start) = match trimmed.strip_prefix("export") {
-        Some(after) if after.starts_with([' ', '\t']) => {
-            let after_trim = after.trim_start();
-            (after_trim, line.len() - after_trim.len())
-        }
-        _ => (trimmed, indent),
-    };
-    let key_len = rest
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        .count();
-    if key_len == 0 {
-        return None;
-    }
-    let key = &rest[..key_len];
-    let after_key = &rest[key_len..];
-    let after_space = after_key.trim_start_matches([' ', '\t']);
-    let value_rel = if let Some(v) = after_space.strip_prefix('=') {
-        v
-    } else if let Some(v) = after_key.strip_prefix(':') {
-        if !v.starts_with([' ', '\t']) {
-            return None;
-        }
-        v
-    } else {
-        return None;
-    };
-    let value_start = line.len() - value_rel.len();
-    Some((key_start, key, value_start))
-}
-
-/// Whether a quoted value opened on this line is still open at its end.
-fn open_quote(value: &str) -> Option<char> {
-    let v = value.trim_start();
-    let q = v.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'))?;
-    if closes(&v[1..], q) { None } else { Some(q) }
-}
-
-fn closes(text: &str, q: char) -> bool {
-    let mut escaped = false;
-    for c in text.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        if c == '\\' {
-            escaped = true;
-            continue;
-        }
-        if c == q {
-            return true;
-        }
-    }
-    false
-}
-
-/// `[export ]KEY:` and nothing else on the line: the offset of KEY.
-fn bare_colon_key(line: &str) -> Option<usize> {
-    let body = line.strip_suffix(':')?;
-    let (key_start, _, _) = parse_assignment(&format!("{body}: "))?;
-    let key = &body[key_start..];
-    (!key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
-    .then_some(key_start)
-}
-
-/// The last line of a value that starts on line `first` (text `value`):
-/// itself, or the line that closes a quote it opens.
-fn closing_line(content: &str, all: &[(usize, usize, usize)], first: usize, value: &str) -> usize {
-    if let Some(q) = open_quote(value) {
-        for (j, &(s, ce, _)) in all.iter().enumerate().skip(first + 1) {
-            if closes(&content[s..ce], q) {
-                return j;
-            }
-        }
-    }
-    first
-}
-
+/// The assignments of `name`, as npm dotenv's reader sees them (see
+/// [`dotenv::assignment_ranges`]), widened to whole lines.
 fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
-    let all = lines(content);
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i < all.len() {
-        let (start, content_end, _) = all[i];
-        let line = &content[start..content_end];
-        // `KEY:` with nothing after the colon: npm dotenv's `:\s+?` takes the
-        // line break as its one required space and reads the next line as
-        // the value (found by fuzzing), so that line is not an assignment
-        // of its own.
-        if let Some(key_start) = bare_colon_key(line)
-            && i + 1 < all.len()
-            && all[i + 1].0 < all[i + 1].1
-        {
-            let (next_start, next_end, _) = all[i + 1];
-            let last = closing_line(content, &all, i + 1, &content[next_start..next_end]);
-            if &line[key_start..line.len() - 1] == name {
-                spans.push(Span {
-                    start,
-                    key_start: start + key_start,
-                    terminator_start: all[last].1,
-                    end: all[last].2,
-                });
-            }
-            i = last + 1;
-            continue;
-        }
-        let Some((key_start, key, value_start)) = parse_assignment(line) else {
-            i += 1;
-            continue;
-        };
-        // A quoted value may continue on the next lines.
-        let mut last = i;
-        if let Some(q) = open_quote(&line[value_start..]) {
-            let mut j = i + 1;
-            while j < all.len() {
-                let (s, ce, _) = all[j];
-                if closes(&content[s..ce], q) {
-                    last = j;
-                    break;
-                }
-                j += 1;
-            }
-            // An unclosed quote: npm dotenv reads it as a plain value of this
-            // line only.
-        }
-        if key == name {
-            spans.push(Span {
+    let bytes = content.as_bytes();
+    dotenv::assignment_ranges(content)
+        .into_iter()
+        .filter(|a| a.key == name)
+        .map(|a| {
+            let start = content[..a.key_start]
+                .rfind(['\n', '\r'])
+                .map_or(0, |i| i + 1);
+            // The match may go on past blank lines and a comment on a later
+            // line (its final `\s*(#.*)?`); the assignment ends with the
+            // line holding the end of its value.
+            let matched = &content[a.key_start..a.value_end];
+            let visible_end = a.key_start
+                + matched
+                    .trim_end_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                    .len();
+            let terminator_start = content[visible_end..]
+                .find(['\n', '\r'])
+                .map_or(content.len(), |i| visible_end + i);
+            let end = match (bytes.get(terminator_start), bytes.get(terminator_start + 1)) {
+                (Some(b'\r'), Some(b'\n')) => terminator_start + 2,
+                (Some(b'\r' | b'\n'), _) => terminator_start + 1,
+                _ => terminator_start,
+            };
+            Span {
                 start,
-                key_start: start + key_start,
-                terminator_start: all[last].1,
-                end: all[last].2,
-            });
-        }
-        i = last + 1;
-    }
-    spans
+                key_start: a.key_start,
+                terminator_start,
+                end,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
