@@ -12,7 +12,9 @@
 //! - NAME is assigned: the first assignment (also `export NAME=` or indented,
 //!   and a quoted value spanning several lines) is replaced in place, keeping
 //!   its indentation, its `export ` and its line ending; later assignments of
-//!   NAME, which would override the new value, are removed. The official CLI
+//!   NAME, which would override the new value, get the new value too (they
+//!   are not deleted: removing lines can join their neighbours into a new
+//!   assignment). The official CLI
 //!   instead rewrites the first line that merely *starts* with NAME (so
 //!   `NAME_OLD=` could be hit), leaves stale duplicates that still win, and
 //!   silently does nothing for `export`/indented lines;
@@ -76,13 +78,15 @@ pub fn changed_env_file(existing: Option<&str>, edit: &EnvFileEdit) -> Option<St
     if current.is_some() && !spans.is_empty() {
         let mut out = String::with_capacity(content.len() + edit.value.len());
         let mut pos = 0;
-        for (i, span) in spans.iter().enumerate() {
+        // Every assignment gets the new value. Later ones are rewritten, not
+        // deleted: deleting lines can join their neighbours into a new
+        // assignment (dotenv allows `KEY` and `=` on different lines; found
+        // by fuzzing).
+        for span in &spans {
             out.push_str(&content[pos..span.start]);
-            if i == 0 {
-                out.push_str(&content[span.start..span.key_start]);
-                out.push_str(&edit.assignment());
-                out.push_str(&content[span.terminator_start..span.end]);
-            }
+            out.push_str(&content[span.start..span.key_start]);
+            out.push_str(&edit.assignment());
+            out.push_str(&content[span.terminator_start..span.end]);
             pos = span.end;
         }
         out.push_str(&content[pos..]);
@@ -308,7 +312,7 @@ mod tests {
             // Corrected: the official CLI leaves the stale duplicate that wins.
             (
                 Some("CONVEX_DEPLOY_KEY=one\nCONVEX_DEPLOY_KEY=two\n"),
-                Some("CONVEX_DEPLOY_KEY=K\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nCONVEX_DEPLOY_KEY=K\n"),
             ),
             (
                 Some("# CONVEX_DEPLOY_KEY=old\n"),
@@ -362,7 +366,7 @@ mod tests {
             ),
             (
                 Some("CONVEX_DEPLOY_KEY=a\nX=1\rCONVEX_DEPLOY_KEY=b\n"),
-                Some("CONVEX_DEPLOY_KEY=K\nX=1\r"),
+                Some("CONVEX_DEPLOY_KEY=K\nX=1\rCONVEX_DEPLOY_KEY=K\n"),
             ),
             // CRLF file, appended in CRLF.
             (

@@ -93,24 +93,20 @@ proptest! {
                 let gap = if old.ends_with('\n') { nl.to_string() } else { format!("{nl}{nl}") };
                 format!("{old}{gap}{NAME}={VALUE}{nl}")
             }
-            Some(first) => {
-                // The first assignment is replaced in place (keeping its
-                // prefix), later ones removed, everything else kept.
-                let mut out_blocks = Vec::new();
-                for (i, b) in blocks.iter().enumerate() {
-                    match &b.target_prefix {
-                        None => out_blocks.push(b.clone()),
-                        Some(prefix) if i == first => out_blocks.push(Block {
+            Some(_) => {
+                // Every assignment is replaced in place (keeping its
+                // prefix and line ending), everything else kept.
+                let out_blocks: Vec<Block> = blocks
+                    .iter()
+                    .map(|b| match &b.target_prefix {
+                        None => b.clone(),
+                        Some(prefix) => Block {
                             lines: vec![format!("{prefix}{NAME}={VALUE}")],
                             target_prefix: None,
-                        }),
-                        Some(_) => {}
-                    }
-                }
-                // A removed last block takes its line ending with it.
-                let last_kept_is_last = blocks.last().is_some_and(|b| b.target_prefix.is_none())
-                    || blocks.len() - 1 == first;
-                render(&out_blocks, newline, final_newline || !last_kept_is_last)
+                        },
+                    })
+                    .collect();
+                render(&out_blocks, newline, final_newline)
             }
         };
         prop_assert_eq!(&new, &expected);
