@@ -77,6 +77,11 @@ fn paint(code: &str, text: &str) -> String {
     }
 }
 
+/// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
+pub fn colors_enabled() -> bool {
+    settings().color
+}
+
 /// Bold text when colours are on.
 pub fn bold(text: &str) -> String {
     paint("1", text)
@@ -260,6 +265,22 @@ pub fn prompt_yes_no(question: &str, default: Option<bool>) -> anyhow::Result<bo
         confirm = confirm.default(d);
     }
     confirm.interact().map_err(prompt_error)
+}
+
+/// Pick one of `choices` (arrow keys, Enter); returns its index. Without a
+/// terminal: fails (exit 1) naming the question.
+pub fn prompt_select(question: &str, choices: &[String], default: usize) -> anyhow::Result<usize> {
+    if !stdin_is_terminal() {
+        return Err(not_interactive(question));
+    }
+    stop_spinner();
+    let theme = dialoguer::theme::SimpleTheme;
+    dialoguer::Select::with_theme(&theme)
+        .with_prompt(question.trim_end_matches(':'))
+        .items(choices)
+        .default(default.min(choices.len().saturating_sub(1)))
+        .interact()
+        .map_err(prompt_error)
 }
 
 /// `2024-01-02T03:04:05.678Z`, as JavaScript's `Date.toISOString`.
