@@ -21,23 +21,26 @@ const V_NEW: &str = "precompiled-2026-11-20-fake001";
 const V_OLD: &str = "precompiled-2026-10-01-old0001";
 const V_EARLY: &str = "precompiled-2026-01-05-early01";
 
-/// `target/debug/examples/<name>`, built on demand when the tests were run
-/// without examples (e.g. `cargo test --test local_backend`).
+/// `target/debug/examples/<name>`. `cargo test` builds the examples before
+/// running tests; when they are missing (e.g. `cargo test --test
+/// local_backend` on a fresh target folder) they are built here.
 fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let exe = std::env::current_exe().unwrap();
     let target_dir = exe.parent().unwrap().parent().unwrap();
     let path = target_dir.join("examples").join(name);
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "--example", "fake_local_backend"])
-            .args(["--example", "hold_local_backend"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build --example");
-        assert!(status.success(), "building the test examples failed");
-    });
+    if !path.exists() {
+        BUILT.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--quiet", "--example", "fake_local_backend"])
+                .args(["--example", "hold_local_backend"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build --example");
+            assert!(status.success(), "building the test examples failed");
+        });
+    }
     assert!(path.exists(), "{} is missing", path.display());
     path
 }
@@ -1202,4 +1205,138 @@ async fn default_ports_start_at_3210() {
         deployment.url,
         format!("http://127.0.0.1:{}", deployment.ports.cloud)
     );
+}
+
+fn dashboard_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let options = zip::write::SimpleFileOptions::default();
+        for (name, text) in [("index.html", "dashboard home"), ("data.html", "data page")] {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[tokio::test]
+async fn the_local_dashboard_is_downloaded_once_and_served_to_loopback_only() {
+    let mut env = TestEnv::new().await;
+    env.provision_host = Some(env.server.uri());
+    env.serve_latest(V_NEW).await;
+    env.install(V_NEW, &[]);
+    Mock::given(method("GET"))
+        .and(path(format!("/releases/{V_NEW}/dashboard.zip")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(dashboard_zip()))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/self_hosted_event"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&env.server)
+        .await;
+    let dirs = env.dirs();
+    std::fs::create_dir_all(dirs.root.join("anonymous-convex-backend-state")).unwrap();
+    std::fs::write(
+        dirs.root.join("anonymous-convex-backend-state/config.json"),
+        r#"{"uuid":"u-9"}"#,
+    )
+    .unwrap();
+    let backends = env.backends();
+    let deployment = backends
+        .ensure_anonymous_deployment(&AnonymousOptions {
+            local: LocalBackendOptions {
+                cloud_port: Some(free_ports().0),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let dashboard = backends.start_dashboard(&deployment, None).await.unwrap();
+    // 6790 unless something on this machine holds it.
+    assert!((6790..6800).contains(&dashboard.port), "{}", dashboard.port);
+    assert_eq!(
+        std::fs::read_to_string(deployment.state_dir.join("dashboard.json")).unwrap(),
+        format!("{{\"port\":{}}}", dashboard.port)
+    );
+    assert_eq!(
+        saved_dashboard_url(&dirs, &env.project, &deployment.deployment_name),
+        Some(dashboard.url())
+    );
+    assert_eq!(
+        std::fs::read_to_string(dirs.cache.join("dashboard/config.json")).unwrap(),
+        format!("{{\"version\":\"{V_NEW}\"}}")
+    );
+
+    let client = http().reqwest().clone();
+    let base = format!("http://127.0.0.1:{}", dashboard.port);
+    let page = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.unwrap(), "dashboard home");
+    let data = client.get(format!("{base}/data")).send().await.unwrap();
+    assert_eq!(data.text().await.unwrap(), "data page");
+    let current: Value = client
+        .get(format!(
+            "http://localhost:{}/api/current_deployment",
+            dashboard.port
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        current,
+        json!({"name": deployment.deployment_name, "url": deployment.url, "adminKey": deployment.admin_key})
+    );
+    let foreign = client
+        .get(format!("{base}/api/current_deployment"))
+        .header("host", format!("evil.example:{}", dashboard.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+
+    // One telemetry event, without credentials, for the first page only.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<_> = env
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/api/self_hosted_event")
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].headers.get("authorization").is_none());
+    let body: Value = serde_json::from_slice(&events[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"eventName": "self_host_dashboard_connected", "tag": "cli-anonymous-dev", "selfHostedUuid": "u-9"})
+    );
+
+    // Stopped with its handle; the cached build is reused next time.
+    let port = dashboard.port;
+    drop(dashboard);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        client
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .is_err()
+    );
+    let again = env
+        .backends()
+        .start_dashboard(&deployment, Some(V_NEW))
+        .await
+        .unwrap();
+    let page = client.get(again.url()).send().await.unwrap();
+    assert_eq!(page.text().await.unwrap(), "dashboard home");
 }

@@ -103,12 +103,45 @@ impl LocalBackends {
                 std::env::consts::ARCH
             );
         };
+        let binaries = self.dirs.binaries_dir();
+        let release = self
+            .download_release_zip(version, asset, "Convex backend binary", &binaries)
+            .await?;
+        let executable = release.unpacked.join(executable_name());
+        if !executable.is_file() {
+            bail!(
+                "Could not install the Convex local backend {version} from {}: the archive has no {} \
+                 at its top level",
+                release.url,
+                executable_name()
+            );
+        }
+        make_executable(&executable)?;
+        let dest_dir = self.dirs.versioned_binary_dir(version);
+        std::fs::create_dir_all(&dest_dir)
+            .with_context(|| format!("Could not create the folder {}", dest_dir.display()))?;
+        let dest = self.dirs.executable_path(version);
+        std::fs::rename(&executable, &dest)
+            .with_context(|| format!("Could not move the backend to {}", dest.display()))?;
+        Ok(dest)
+    }
+
+    /// Downloads `<releases>/<version>/<asset>` and unpacks it in a staging
+    /// folder inside `staging_parent` (on the destination's file system, so
+    /// the caller's final move is a rename). `what` names it in messages.
+    pub(crate) async fn download_release_zip(
+        &self,
+        version: &str,
+        asset: &str,
+        what: &str,
+        staging_parent: &Path,
+    ) -> Result<DownloadedRelease> {
         let url = format!(
             "{}/{version}/{asset}",
             self.endpoints.releases.trim_end_matches('/')
         );
         let failed = |detail: String| {
-            anyhow!("Could not download the Convex local backend {version} from {url}: {detail}")
+            anyhow!("Could not download the {what} {version} from {url}: {detail}")
         };
         let mut response = self
             .client
@@ -123,22 +156,22 @@ impl LocalBackends {
             )));
         }
 
-        let binaries = self.dirs.binaries_dir();
-        std::fs::create_dir_all(&binaries)
-            .with_context(|| format!("Could not create the folder {}", binaries.display()))?;
-        // Staged next to its destination so the final move is a rename.
+        std::fs::create_dir_all(staging_parent)
+            .with_context(|| format!("Could not create the folder {}", staging_parent.display()))?;
         let staging = tempfile::Builder::new()
             .prefix(".download-")
-            .tempdir_in(&binaries)
-            .with_context(|| format!("Could not create a folder in {}", binaries.display()))?;
+            .tempdir_in(staging_parent)
+            .with_context(|| {
+                format!("Could not create a folder in {}", staging_parent.display())
+            })?;
         let zip_path = staging.path().join("download.zip");
         let mut file = std::fs::File::create(&zip_path)
             .with_context(|| format!("Could not create {}", zip_path.display()))?;
 
         let bar = match response.content_length() {
-            Some(total) if total > 0 && self.stderr_is_terminal => Some(progress_bar(total)),
+            Some(total) if total > 0 && self.stderr_is_terminal => Some(progress_bar(total, what)),
             _ => {
-                output::message("Downloading Convex backend binary");
+                output::message(&format!("Downloading {what}"));
                 None
             }
         };
@@ -158,7 +191,7 @@ impl LocalBackends {
         drop(file);
         if let Some(bar) = bar {
             bar.finish_and_clear();
-            output::success("Downloaded Convex backend binary");
+            output::success(&format!("Downloaded {what}"));
         }
 
         let unpacked = staging.path().join("unpacked");
@@ -168,30 +201,26 @@ impl LocalBackends {
             .await
             .context("The unzip task failed")?
             .map_err(|e| failed(format!("{e:#}")))?;
-
-        let executable = unpacked.join(executable_name());
-        if !executable.is_file() {
-            return Err(failed(format!(
-                "the archive has no {} at its top level",
-                executable_name()
-            )));
-        }
-        make_executable(&executable)?;
-        let dest_dir = self.dirs.versioned_binary_dir(version);
-        std::fs::create_dir_all(&dest_dir)
-            .with_context(|| format!("Could not create the folder {}", dest_dir.display()))?;
-        let dest = self.dirs.executable_path(version);
-        std::fs::rename(&executable, &dest)
-            .with_context(|| format!("Could not move the backend to {}", dest.display()))?;
-        Ok(dest)
+        Ok(DownloadedRelease {
+            _staging: staging,
+            unpacked,
+            url,
+        })
     }
 }
 
-fn progress_bar(total: u64) -> ProgressBar {
+/// An unpacked release archive; its staging folder is removed on drop.
+pub(crate) struct DownloadedRelease {
+    _staging: tempfile::TempDir,
+    pub unpacked: PathBuf,
+    pub url: String,
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "Downloading Convex backend binary [{bar:40}] {percent}% {eta}",
-    )
+    let style = ProgressStyle::with_template(&format!(
+        "Downloading {what} [{{bar:40}}] {{percent}}% {{eta}}"
+    ))
     .expect("a valid template")
     .progress_chars("=> ");
     bar.set_style(style);

@@ -57,7 +57,7 @@ pub enum DefaultEnvVars {
 }
 
 /// The management-API calls a linked local deployment makes. `dev` implements
-/// it with the shared management-API client; [`HttpControlPlane`] is a
+/// it with the shared management-API client; [`ManagementControlPlane`] is a
 /// ready-made implementation.
 pub trait LocalDeploymentControlPlane: Send + Sync {
     /// `POST /api/local_deployment/start`.

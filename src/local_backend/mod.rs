@@ -27,6 +27,8 @@
 //!   [`LocalBackends::start_saved_deployment`]; to check one is up,
 //!   [`assert_backend_running`].
 //! * Saved state: [`load_deployment_config`], [`load_project_local_config`].
+//! * The local dashboard of long-running anonymous `dev`:
+//!   [`LocalBackends::start_dashboard`]; its saved URL: [`saved_dashboard_url`].
 //!
 //! Every backend started is stopped when its handle is dropped, by
 //! [`LocalDeploymentHandle::shutdown`], or by [`stop_all_backends`] — call the
@@ -39,18 +41,19 @@
 //! `GET https://version.convex.dev/v1/local_backend_version` (with
 //! `Convex-Client: npm-cli-<version>`) and
 //! `GET https://github.com/convex/convex-backend/releases/download/<version>/<asset>.zip`
-//! (no Convex headers). They go through the `reqwest::Client` given to
-//! [`LocalBackends::new`], which must honour `HTTPS_PROXY`/`NO_PROXY` and the
-//! extra CA variables, and must not add Convex headers by default (the
-//! `/instance_name` probes and downloads carry none). Health probes go to
+//! (no Convex headers); long-running anonymous `dev` also fetches
+//! `.../releases/download/<version>/dashboard.zip` once per version. They go
+//! through the shared [`HttpClient`] (proxies, `NO_PROXY`, extra CA
+//! certificates), which adds no Convex headers by default: the
+//! `/instance_name` probes and downloads carry none. Health probes go to
 //! `http://127.0.0.1:<port>` through the same client.
 //!
-//! Not done: the local dashboard of long-running anonymous `dev` (§9.13 of
-//! the spec), and moving an anonymous deployment into a project (`login`'s
-//! link flow).
+//! Not done: moving an anonymous deployment into a project (`login`'s link
+//! flow).
 
 mod anonymous;
 mod config;
+mod dashboard;
 mod download;
 mod linked;
 mod paths;
@@ -81,6 +84,7 @@ pub use anonymous::{
     is_anonymous_name,
 };
 pub use config::{config_file_text, ensure_anonymous_user_id, save_deployment_config};
+pub use dashboard::{DEFAULT_DASHBOARD_PORT, LocalDashboard, saved_dashboard_url};
 pub use download::{BackendBinary, BinaryVersion};
 pub use linked::{
     BoxFuture, DefaultEnvVars, LinkedLocalOptions, LocalDeploymentControlPlane,
