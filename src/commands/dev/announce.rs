@@ -85,7 +85,11 @@ pub fn banner(
     let look = look(fields.map(|f| &f.deployment_type));
     let bar = style::hex(look.bar, "▌");
     let tag = if crate::output::colors_enabled() {
-        style::badge(look.background, look.foreground, &format!(" {} ", look.label))
+        style::badge(
+            look.background,
+            look.foreground,
+            &format!(" {} ", look.label),
+        )
     } else {
         format!("[{}]", look.label)
     };
@@ -93,10 +97,9 @@ pub fn banner(
     let dashboard = fields.and_then(|f| match f.deployment_type {
         DeploymentType::Anonymous => None,
         _ => Some(match (&f.team_slug, &f.project_slug) {
-            (Some(team), Some(project)) => format!(
-                "{dashboard_host}/t/{team}/{project}/{}",
-                f.deployment_name
-            ),
+            (Some(team), Some(project)) => {
+                format!("{dashboard_host}/t/{team}/{project}/{}", f.deployment_name)
+            }
             _ => format!("{dashboard_host}/d/{}", f.deployment_name),
         }),
     });
@@ -196,7 +199,12 @@ mod tests {
             "▌ Developing against deployment:\n▌ [Development] acme:rocket:dev/alice (dev) (dashboard: http://localhost:6789/t/acme/rocket/happy-otter-123)\n▌ └─ http://127.0.0.1:39071"
         );
         assert_eq!(
-            banner("Developing against deployment:", "http://127.0.0.1:3", None, host),
+            banner(
+                "Developing against deployment:",
+                "http://127.0.0.1:3",
+                None,
+                host
+            ),
             "▌ Developing against deployment:\n▌ └─ http://127.0.0.1:3"
         );
         let mut anonymous = fields(DeploymentType::Anonymous);
@@ -206,7 +214,12 @@ mod tests {
             "▌ H:\n▌ [Local] Port 3210 • No Convex account (run npx convex login to link to a project)\n▌ └─ http://127.0.0.1:3210"
         );
         assert_eq!(
-            banner("H:", "http://127.0.0.1:3210", Some(&fields(DeploymentType::Local)), host),
+            banner(
+                "H:",
+                "http://127.0.0.1:3210",
+                Some(&fields(DeploymentType::Local)),
+                host
+            ),
             "▌ H:\n▌ [Local] Port 3210 • in acme:rocket (dashboard: http://localhost:6789/t/acme/rocket/happy-otter-123)\n▌ └─ http://127.0.0.1:3210"
         );
         let mut bare = fields(DeploymentType::Prod);

@@ -138,10 +138,8 @@ fn resolve_name(
     if old == value {
         return Resolved::Write(None);
     }
-    let distinct: std::collections::HashMap<&str, &str> = vars
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let distinct: std::collections::HashMap<&str, &str> =
+        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if !old.is_empty() && distinct.values().filter(|v| **v == old).count() != 1 {
         crate::output::warning(&style::yellow(&format!(
             "Can't safely modify {file} for {suggested}, please edit manually."
@@ -182,7 +180,10 @@ pub fn write_urls_to_env_file(
     let path = project_root.join(env_file);
     let existing = read_optional(&path)?;
     let (url_var, site_url_var) = match &existing {
-        None => (Some(names.url.to_string()), Some(names.site_url.to_string())),
+        None => (
+            Some(names.url.to_string()),
+            Some(names.site_url.to_string()),
+        ),
         Some(text) => {
             let vars = crate::dotenv::parse(text);
             let url_var = resolve_name(names.url, url, env_file, &vars, &URL_NAMES);
@@ -336,8 +337,7 @@ pub fn update_env_and_config(
     existing: Option<&str>,
 ) -> Result<()> {
     let config = ProjectConfig::read(project_root)?;
-    let (wrote_gitignore, changed_deployment) = if *target.deployment_type != DeploymentType::Prod
-    {
+    let (wrote_gitignore, changed_deployment) = if *target.deployment_type != DeploymentType::Prod {
         write_deployment_env_var(
             project_root,
             target.deployment_type,
@@ -543,7 +543,11 @@ mod tests {
     fn ambiguous_url_variables_are_left_alone() {
         let dir = project(r#"{"dependencies":{"convex":"1","next":"14"}}"#);
         let root = dir.path();
-        fs::write(root.join(".env.local"), "CONVEX_URL=a\nNEXT_PUBLIC_CONVEX_URL=b\n").unwrap();
+        fs::write(
+            root.join(".env.local"),
+            "CONVEX_URL=a\nNEXT_PUBLIC_CONVEX_URL=b\n",
+        )
+        .unwrap();
         assert_eq!(write_urls_to_env_file(root, "u", Some("s")).unwrap(), None);
         fs::write(root.join(".env.local"), "CONVEX_URL=a\nSOMETHING_ELSE=a\n").unwrap();
         assert_eq!(write_urls_to_env_file(root, "u", Some("s")).unwrap(), None);

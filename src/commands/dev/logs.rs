@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::Result;
 use reqwest::Method;
@@ -153,7 +152,11 @@ pub fn format_entries(entries: &[Value]) -> Vec<String> {
             .and_then(|t| t.chars().next())
             .map(String::from)
             .unwrap_or_default();
-        let timestamp_ms = entry.get("timestamp").and_then(Value::as_f64).unwrap_or(0.0) * 1000.0;
+        let timestamp_ms = entry
+            .get("timestamp")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
+            * 1000.0;
         for line in lines {
             out.push(format_line(timestamp_ms, &kind, identifier, line));
         }
@@ -186,7 +189,10 @@ fn format_line(timestamp_ms: f64, kind: &str, identifier: &str, line: &Value) ->
             match parsed {
                 Some((level, message)) => format!(
                     "{} {message}",
-                    style::cyan(&format!("{} [{level}]", prefix(timestamp_ms, kind, identifier)))
+                    style::cyan(&format!(
+                        "{} [{level}]",
+                        prefix(timestamp_ms, kind, identifier)
+                    ))
                 ),
                 None => style::red(&format!(
                     "[CONVEX {kind}({identifier})] Could not parse console.log"
@@ -232,16 +238,11 @@ fn format_line(timestamp_ms: f64, kind: &str, identifier: &str, line: &Value) ->
     }
 }
 
-/// How long [`tail_logs`] waits between polls that failed; exposed for tests.
-#[cfg(test)]
-pub fn backoff_for(failures: u32) -> Duration {
-    super::watch_loop::next_backoff(failures)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::time::Duration;
 
     #[test]
     fn lines_as_the_reference_prints_them() {
@@ -268,12 +269,18 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                format!("{} [CONVEX Q(hello.js:hello)] [LOG] 'hello from query' 42", t(1764183000000.0)),
+                format!(
+                    "{} [CONVEX Q(hello.js:hello)] [LOG] 'hello from query' 42",
+                    t(1764183000000.0)
+                ),
                 format!(
                     "{} [CONVEX Q(hello.js:hello)] [WARN] 'warned' (truncated due to length)",
                     t(1764183000500.0)
                 ),
-                format!("{} [CONVEX M(tasks.js:add)] [LOG] 'legacy string line'", t(1764183001000.0)),
+                format!(
+                    "{} [CONVEX M(tasks.js:add)] [LOG] 'legacy string line'",
+                    t(1764183001000.0)
+                ),
                 "[CONVEX M(tasks.js:add)] Could not parse console.log".to_string(),
                 format!(
                     "{} [CONVEX M(tasks.js:add)] Uncaught Error: boom\n    at handler (../convex/tasks.ts:5:9)",
@@ -308,6 +315,5 @@ mod tests {
         let always = LogManager::new(TailLogs::Always);
         always.begin_deploy();
         assert!(!always.is_paused());
-        assert!(backoff_for(1) >= Duration::from_millis(500));
     }
 }

@@ -45,7 +45,8 @@ impl RemoteWatch {
         }
     }
 
-    /// Never fires (tests).
+    /// Never fires.
+    #[cfg(test)]
     pub fn disabled() -> RemoteWatch {
         RemoteWatch { client: None }
     }

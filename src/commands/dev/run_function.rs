@@ -98,10 +98,7 @@ pub async fn run_function(
         .reqwest()
         .post(&url)
         .header("Content-Type", "application/json")
-        .header(
-            "Convex-Client",
-            format!("npm-{}", crate::REFERENCE_VERSION),
-        )
+        .header("Convex-Client", format!("npm-{}", crate::REFERENCE_VERSION))
         .header("Authorization", format!("Convex {admin_key}"))
         .body(Value::Object(body).to_string())
         .send()
@@ -225,11 +222,26 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let p = root.path();
         assert_eq!(parse_function_name("api.a.b.c", "convex/", p), "a/b:c");
-        assert_eq!(parse_function_name("internal.init.seed", "convex/", p), "init:seed");
-        assert_eq!(parse_function_name("hello:hello", "convex/", p), "hello:hello");
-        assert_eq!(parse_function_name("dir/file", "convex/", p), "dir/file:default");
-        assert_eq!(parse_function_name("hello.ts:world", "convex/", p), "hello:world");
-        assert_eq!(parse_function_name("convex/hello:hi", "convex/", p), "hello:hi");
+        assert_eq!(
+            parse_function_name("internal.init.seed", "convex/", p),
+            "init:seed"
+        );
+        assert_eq!(
+            parse_function_name("hello:hello", "convex/", p),
+            "hello:hello"
+        );
+        assert_eq!(
+            parse_function_name("dir/file", "convex/", p),
+            "dir/file:default"
+        );
+        assert_eq!(
+            parse_function_name("hello.ts:world", "convex/", p),
+            "hello:world"
+        );
+        assert_eq!(
+            parse_function_name("convex/hello:hi", "convex/", p),
+            "hello:hi"
+        );
         std::fs::create_dir_all(p.join("convex/convex")).unwrap();
         std::fs::write(p.join("convex/convex/hello.ts"), "").unwrap();
         assert_eq!(
@@ -240,7 +252,10 @@ mod tests {
 
     #[test]
     fn values_and_log_lines() {
-        assert_eq!(format_value(&json!({"a": [1, 2]})), "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+        assert_eq!(
+            format_value(&json!({"a": [1, 2]})),
+            "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
+        );
         assert_eq!(
             log_line("hello:hello", &json!("[LOG] 'hi'")),
             "[CONVEX ?(hello:hello)] [LOG] 'hi'"

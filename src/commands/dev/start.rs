@@ -60,14 +60,6 @@ impl ShellChild {
         })
     }
 
-    pub fn command(&self) -> &str {
-        &self.command
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.pgid
-    }
-
     /// Wait for the command to exit (returns at once if it already did).
     pub async fn wait(&mut self) -> ExitStatus {
         if let Some(status) = self.status {
@@ -207,7 +199,12 @@ mod tests {
 
     #[tokio::test]
     async fn exit_codes_and_signals() {
-        let env = Env::from_pairs([("DEV_START_TEST", "from-env")]);
+        // Variables read from `.env.local` reach the command.
+        let mut env = Env::default();
+        env.merge_dotenv(
+            std::path::Path::new(".env.local"),
+            "DEV_START_TEST=from-env\n",
+        );
         let mut ok = ShellChild::spawn("test \"$DEV_START_TEST\" = from-env", &env).unwrap();
         let status = ok.wait().await;
         assert_eq!(ok.failure(status), None);
@@ -227,7 +224,11 @@ mod tests {
             .await
             .unwrap();
         let status = long.try_status().unwrap();
-        assert_eq!(long.failure(status), None, "stopped by a signal: {status:?}");
+        assert_eq!(
+            long.failure(status),
+            None,
+            "stopped by a signal: {status:?}"
+        );
         assert!(!long.group_alive(), "the shell's child is gone too");
     }
 }

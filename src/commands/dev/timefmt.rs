@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 pub fn format_duration(duration: Duration) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
     if ms < 1e-3 {
-        return format!("{}ns", two_decimals(ms * 1e9));
+        return format!("{}ns", two_decimals(ms * 1e6));
     }
     if ms < 1.0 {
         return format!("{}µs", two_decimals(ms * 1e3));
@@ -43,9 +43,9 @@ fn two_decimals(n: f64) -> String {
     }
 }
 
-fn zoned(time: SystemTime, tz: &jiff::tz::TimeZone) -> Option<jiff::Zoned> {
+fn zoned(time: SystemTime, tz: &jiff::tz::TimeZone) -> Option<jiff::ZonedDateTime> {
     let ts = jiff::Timestamp::try_from(time).ok()?;
-    Some(ts.to_zoned(tz.clone()))
+    Some(ts.to_zoned_datetime(tz.clone()))
 }
 
 /// `HH:MM:SS` of the local wall clock.
@@ -118,7 +118,10 @@ mod tests {
             "11/26/2025, 6:50:00 PM"
         );
         assert_eq!(locale_string_in(0.0, &utc), "1/1/1970, 12:00:00 AM");
-        assert_eq!(locale_string_in(43_200_000.0, &utc), "1/1/1970, 12:00:00 PM");
+        assert_eq!(
+            locale_string_in(43_200_000.0, &utc),
+            "1/1/1970, 12:00:00 PM"
+        );
         let berlin = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
         assert_eq!(
             locale_string_in(1_764_183_000_000.0, &berlin),

@@ -255,11 +255,8 @@ async fn run_after_push(
     match &after.run {
         None => Ok(()),
         Some(RunAfterPush::Function { name, component }) => {
-            let path = run_function::parse_function_name(
-                name,
-                &after.functions_dir,
-                &after.project_root,
-            );
+            let path =
+                run_function::parse_function_name(name, &after.functions_dir, &after.project_root);
             run_function::run_function(
                 &after.deployment,
                 &after.http,
@@ -303,18 +300,196 @@ fn trigger_for(category: &FailureCategory) -> RemoteTrigger {
 /// already exited).
 async fn wait_child(child: &mut Option<ShellChild>) -> std::process::ExitStatus {
     match child {
-        Some(c) if c.try_status().is_none() => c.wait().await,
-        _ => std::future::pending().await,
+        Some(c) => {
+            if c.try_status().is_some() {
+                return std::future::pending().await;
+            }
+            c.wait().await
+        }
+        None => std::future::pending().await,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
+    use std::path::Path;
+
+    /// Scripted push results; each push may also edit the project.
+    struct FakePush {
+        root: PathBuf,
+        script: VecDeque<Result<(), FailureCategory>>,
+        pushes: usize,
+    }
+
+    impl FakePush {
+        fn new(root: &Path, script: Vec<Result<(), FailureCategory>>) -> FakePush {
+            FakePush {
+                root: root.to_path_buf(),
+                script: script.into(),
+                pushes: 0,
+            }
+        }
+    }
+
+    #[async_trait::async_trait(?Send)]
+    impl DevPush for FakePush {
+        async fn push(&mut self) -> Result<PushSuccess, PushFailure> {
+            self.pushes += 1;
+            let observed = vec![self.root.join("convex/a.ts")];
+            match self
+                .script
+                .pop_front()
+                .unwrap_or(Err(FailureCategory::Fatal))
+            {
+                Ok(()) => Ok(PushSuccess { observed }),
+                Err(category) => Err(PushFailure {
+                    category,
+                    context: Some("Unable to push".into()),
+                    message: None,
+                    observed,
+                }),
+            }
+        }
+
+        fn watch_roots(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+            (
+                vec![self.root.join("convex")],
+                vec![self.root.join("package.json")],
+            )
+        }
+    }
+
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("convex")).unwrap();
+        std::fs::write(dir.path().join("convex/a.ts"), "export const a = 1;").unwrap();
+        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+        dir
+    }
+
+    fn after(root: &Path) -> AfterPush {
+        let http = HttpClient::new(&Env::default()).unwrap();
+        AfterPush {
+            run: None,
+            deployment: DeploymentClient::new(http.clone(), "http://127.0.0.1:9", "key"),
+            http,
+            admin_key: "key".into(),
+            functions_dir: "convex/".into(),
+            project_root: root.to_path_buf(),
+            env: Env::default(),
+        }
+    }
+
+    fn options(once: bool, until_success: bool) -> LoopOptions {
+        LoopOptions {
+            once,
+            until_success,
+            trace_events: false,
+            debounce: Duration::from_millis(20),
+        }
+    }
+
+    async fn run(pusher: &mut FakePush, options: &LoopOptions, root: &Path) -> Result<()> {
+        let mut child = None;
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            watch_and_push(
+                pusher,
+                options,
+                None,
+                &after(root),
+                &RemoteWatch::disabled(),
+                &mut child,
+            ),
+        )
+        .await
+        .expect("the loop ends")
+    }
+
+    fn exit_code(result: &Result<()>) -> Option<u8> {
+        result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Failure>())
+            .map(|f| f.exit_code)
+    }
+
+    #[tokio::test]
+    async fn once_pushes_once() {
+        let dir = project();
+        let mut ok = FakePush::new(dir.path(), vec![Ok(())]);
+        assert!(
+            run(&mut ok, &options(true, false), dir.path())
+                .await
+                .is_ok()
+        );
+        assert_eq!(ok.pushes, 1);
+
+        let mut bad = FakePush::new(dir.path(), vec![Err(FailureCategory::InvalidFiles)]);
+        let result = run(&mut bad, &options(true, false), dir.path()).await;
+        assert_eq!(exit_code(&result), Some(1));
+        assert_eq!(bad.pushes, 1);
+
+        let mut fatal = FakePush::new(dir.path(), vec![Err(FailureCategory::Fatal)]);
+        let result = run(&mut fatal, &options(true, false), dir.path()).await;
+        assert_eq!(exit_code(&result), Some(1));
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_without_a_change() {
+        let dir = project();
+        let mut pusher = FakePush::new(dir.path(), vec![Err(FailureCategory::Transient), Ok(())]);
+        assert!(
+            run(&mut pusher, &options(true, false), dir.path())
+                .await
+                .is_ok()
+        );
+        assert_eq!(pusher.pushes, 2);
+    }
+
+    #[tokio::test]
+    async fn a_saved_file_pushes_again() {
+        let dir = project();
+        // Push 1 succeeds; push 2 (after the edit) ends the loop.
+        let mut pusher = FakePush::new(dir.path(), vec![Ok(()), Err(FailureCategory::Fatal)]);
+        let file = dir.path().join("convex/a.ts");
+        let editor = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::fs::write(&file, "export const a = 2; // edited").unwrap();
+        });
+        let result = run(&mut pusher, &options(false, false), dir.path()).await;
+        editor.await.unwrap();
+        assert_eq!(exit_code(&result), Some(1));
+        assert_eq!(pusher.pushes, 2);
+    }
+
+    #[tokio::test]
+    async fn until_success_waits_for_a_fix() {
+        let dir = project();
+        let mut pusher =
+            FakePush::new(dir.path(), vec![Err(FailureCategory::InvalidFiles), Ok(())]);
+        let file = dir.path().join("convex/b.ts");
+        let editor = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::fs::write(&file, "export const b = 1;").unwrap();
+        });
+        let result = run(&mut pusher, &options(false, true), dir.path()).await;
+        editor.await.unwrap();
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(pusher.pushes, 2);
+    }
 
     #[test]
     fn backoff_schedule() {
-        for (n, base) in [(0u32, 500.0), (1, 1000.0), (3, 4000.0), (5, 16000.0), (9, 16000.0)] {
+        for (n, base) in [
+            (0u32, 500.0),
+            (1, 1000.0),
+            (3, 4000.0),
+            (5, 16000.0),
+            (9, 16000.0),
+        ] {
             for _ in 0..50 {
                 let ms = next_backoff(n).as_secs_f64() * 1000.0;
                 assert!(ms >= base * 0.5 && ms < base * 1.5, "{n}: {ms}");
