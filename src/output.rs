@@ -77,6 +77,11 @@ fn paint(code: &str, text: &str) -> String {
     }
 }
 
+/// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
+pub fn colors_enabled() -> bool {
+    settings().color
+}
+
 /// Bold text when colours are on.
 pub fn bold(text: &str) -> String {
     paint("1", text)
