@@ -157,8 +157,14 @@ impl DeploymentClient {
                 .http
                 .reqwest()
                 .request(req.method.clone(), &url)
-                .header("Authorization", format!("Convex {}", self.admin_key))
-                .header("Convex-Client", self.http.convex_client());
+                .header("Authorization", format!("Convex {}", self.admin_key));
+            if !req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("convex-client"))
+            {
+                builder = builder.header("Convex-Client", self.http.convex_client());
+            }
             if !req
                 .headers
                 .iter()

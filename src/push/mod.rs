@@ -31,12 +31,14 @@
 //! Nothing is printed directly: all output goes through [`PushOutput`].
 //! Errors carry an [`ErrorCategory`] for `convex dev`'s retry logic.
 
+pub mod announce;
 pub mod api;
 pub mod checks;
 pub mod codegen_step;
 pub mod diff;
 pub mod environment;
 pub mod error;
+pub mod function_call;
 pub mod output;
 pub mod request;
 pub mod tracing;
