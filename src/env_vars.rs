@@ -29,6 +29,9 @@ pub const CONVEX_VERSION_OVERRIDE: &str = "CONVEX_VERSION_OVERRIDE";
 pub const CONVEX_VERSION_API_ORIGIN: &str = "CONVEX_VERSION_API_ORIGIN";
 /// Any non-empty value: extra `[verbose]` lines on stderr.
 pub const CONVEX_VERBOSE: &str = "CONVEX_VERBOSE";
+/// Seconds to wait for a local backend to answer (default 30).
+pub const CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS: &str =
+    "CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS";
 /// Downgrades the "your shell split a deploy key" check to a warning.
 pub const CONVEX_IGNORE_SUSPICIOUS_ENV_VARS: &str = "CONVEX_IGNORE_SUSPICIOUS_ENV_VARS";
 /// Milliseconds; timeout of each identity-provider request during `login`.
@@ -165,6 +168,10 @@ pub const ALL: &[(&str, &str)] = &[
     (CONVEX_VERSION_OVERRIDE, "version sent in Convex-Client"),
     (CONVEX_VERSION_API_ORIGIN, "version API origin"),
     (CONVEX_VERBOSE, "verbose stderr lines"),
+    (
+        CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS,
+        "local backend startup timeout (s)",
+    ),
     (
         CONVEX_IGNORE_SUSPICIOUS_ENV_VARS,
         "only warn about shell-split keys",

@@ -92,25 +92,23 @@ fn run_reference(project: &Path, args: &[&str]) {
 }
 
 /// The reference's StartPushRequest for `project`.
-fn reference_push_request(project: &Path) -> Value {
+fn reference_push_request(project: &Path, extra_args: &[&str]) -> Value {
     let out = tempfile::tempdir().unwrap();
     let request = out.path().join("request");
-    run_reference(
-        project,
-        &[
-            "--push-all-modules",
-            "--write-push-request",
-            request.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "--push-all-modules",
+        "--write-push-request",
+        request.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra_args);
+    run_reference(project, &args);
     let text = std::fs::read_to_string(out.path().join("request.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
-async fn our_bundle(project: &Path) -> AppBundle {
+async fn our_bundle(project: &Path, options: BundleOptions) -> AppBundle {
     let config = ProjectConfig::read(project).unwrap();
     let bundler = Bundler::start(project, None).unwrap();
-    let options = BundleOptions::default();
     let graph = bundler.component_graph(&config, &options).await.unwrap();
     let app = bundler.bundle_app(&config, &graph, &options).await.unwrap();
     bundler.stop();
@@ -174,8 +172,28 @@ fn assert_same(label: &str, ours: &Value, theirs: &Value) {
     }
 }
 
+/// The JSON text of ours and of the reference's (re-serialised with key
+/// order kept) must be equal: same key order, same escaping.
+fn assert_same_json_text<T: serde::Serialize>(label: &str, ours: &T, theirs: &Value) {
+    let ours = serde_json::to_string(ours).unwrap();
+    let theirs = serde_json::to_string(theirs).unwrap();
+    assert!(
+        ours == theirs,
+        "{label} JSON text differs: {}",
+        first_difference(&ours, &theirs)
+    );
+}
+
 fn check_against_reference(app: &AppBundle, request: &Value) {
     let app_def = &request["appDefinition"];
+    assert_same_json_text("definition", &app.definition, &app_def["definition"]);
+    assert_same_json_text("schema", &app.schema, &app_def["schema"]);
+    assert_same_json_text("functions", &app.functions, &app_def["changedModules"]);
+    assert_same_json_text(
+        "nodeDependencies",
+        &app.node_dependencies,
+        &request["nodeDependencies"],
+    );
     assert_same("definition", &to(&app.definition), &app_def["definition"]);
     assert_same(
         "dependencies",
@@ -193,7 +211,11 @@ fn check_against_reference(app: &AppBundle, request: &Value) {
     assert_eq!(app.components.len(), theirs.len(), "number of components");
     for (ours, theirs) in app.components.iter().zip(theirs) {
         let mut theirs = theirs.clone();
-        theirs.as_object_mut().unwrap().remove("udfServerVersion");
+        theirs
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("udfServerVersion");
+        assert_same_json_text(&ours.definition_path, ours, &theirs);
         assert_same(
             &format!("component {}", ours.definition_path),
             &to(ours),
@@ -207,9 +229,13 @@ fn to<T: serde::Serialize>(value: &T) -> Value {
 }
 
 async fn compare_fixture(name: &str) -> AppBundle {
+    compare_fixture_with(name, &[], BundleOptions::default()).await
+}
+
+async fn compare_fixture_with(name: &str, args: &[&str], options: BundleOptions) -> AppBundle {
     let tmp = prepare(name);
-    let request = reference_push_request(tmp.path());
-    let app = our_bundle(tmp.path()).await;
+    let request = reference_push_request(tmp.path(), args);
+    let app = our_bundle(tmp.path(), options).await;
     check_against_reference(&app, &request);
     app
 }
@@ -276,6 +302,199 @@ async fn kitchen_sink_matches_reference() {
     assert_eq!(app.dependencies, vec!["counter"]);
     assert_eq!(app.components.len(), 1);
     assert_eq!(app.components[0].definition_path, "counter");
+}
+
+/// Custom functions directory, a local component that itself uses a
+/// component, and a published component package from `node_modules`.
+#[tokio::test]
+async fn components_match_reference() {
+    if !node_available() {
+        return;
+    }
+    let app = compare_fixture("components").await;
+    let paths: Vec<&str> = app
+        .components
+        .iter()
+        .map(|c| c.definition_path.as_str())
+        .collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.contains(&"counter"), "{paths:?}");
+    let widget = "../../node_modules/@acme/widget/dist/component";
+    assert!(paths.contains(&widget), "{paths:?}");
+    let counter = app
+        .components
+        .iter()
+        .find(|c| c.definition_path == "counter")
+        .unwrap();
+    assert_eq!(counter.dependencies, vec![widget]);
+    assert!(
+        counter.definition.source.contains("./_componentDeps/"),
+        "{}",
+        counter.definition.source
+    );
+}
+
+/// `--live-component-sources`: the component package resolves to its
+/// TypeScript sources through the `@convex-dev/component-source` condition.
+#[tokio::test]
+async fn live_component_sources_match_reference() {
+    if !node_available() {
+        return;
+    }
+    let options = BundleOptions {
+        live_component_sources: true,
+    };
+    let app = compare_fixture_with("components", &["--live-component-sources"], options).await;
+    let paths: Vec<&str> = app
+        .components
+        .iter()
+        .map(|c| c.definition_path.as_str())
+        .collect();
+    assert!(
+        paths.contains(&"../../node_modules/@acme/widget/src/component"),
+        "{paths:?}"
+    );
+}
+
+/// Tricky directive prologues: our scanner must classify each file as the
+/// reference's Babel parse does (the environments are compared per module).
+#[tokio::test]
+async fn use_node_detection_matches_reference() {
+    if !node_available() {
+        return;
+    }
+    let app = compare_fixture("directives").await;
+    let node: Vec<&str> = app
+        .functions
+        .iter()
+        .filter(|m| m.environment == convex_cli::bundler::Environment::Node)
+        .filter(|m| !m.path.starts_with("_deps/"))
+        .map(|m| m.path.as_str())
+        .collect();
+    let mut expected = vec![
+        "bom.js",
+        "commentsFirst.js",
+        "crlf.js",
+        "hashbang.js",
+        "plainNode.js",
+        "postfixNextLine.js",
+        "semicolonNextLine.js",
+        "strictThenNode.js",
+        "trailingComment.js",
+        "twoOnOneLine.js",
+    ];
+    let mut node_sorted = node.clone();
+    node_sorted.sort();
+    expected.sort();
+    assert_eq!(node_sorted, expected);
+}
+
+/// `codegen --component-dir`: the reference has no `--write-push-request`
+/// there, so its start_push body is caught by a loopback mock.
+#[tokio::test]
+async fn component_dir_codegen_matches_reference() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    if !node_available() {
+        return;
+    }
+    let tmp = prepare("components");
+    let component_dir = "node_modules/@acme/widget/src/component";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/get_config_hashes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "config": {"functions": "convex/", "authInfo": []},
+            "moduleHashes": [], "nodeDependencies": [], "udfServerVersion": null
+        })))
+        .mount(&server)
+        .await;
+    // Stop the reference right after it sent what we want to see.
+    Mock::given(method("POST"))
+        .and(path("/api/deploy2/start_push"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            serde_json::json!({"code": "TestStop", "message": "captured by the test"}),
+        ))
+        .mount(&server)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new("node")
+        .arg(reference_cli())
+        .args([
+            "codegen",
+            "--typecheck",
+            "disable",
+            "--component-dir",
+            component_dir,
+        ])
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CONVEX_SELF_HOSTED_URL", server.uri())
+        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", "test-admin-key")
+        .output()
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let start_push = requests
+        .iter()
+        .find(|r| r.url.path() == "/api/deploy2/start_push")
+        .unwrap_or_else(|| {
+            panic!(
+                "the reference sent no start_push:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let mut body = Vec::new();
+    brotli_decompressor::BrotliDecompress(&mut start_push.body.as_slice(), &mut body).unwrap();
+    let request: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(request["forCodegen"], true);
+
+    let config = ProjectConfig::read(tmp.path()).unwrap();
+    let bundler = Bundler::start(tmp.path(), None).unwrap();
+    let options = BundleOptions::default();
+    let root = bundler
+        .synthetic_root_component(&config, Path::new(component_dir))
+        .unwrap();
+    let graph = bundler
+        .component_graph_from(&config, root, &options)
+        .await
+        .unwrap();
+    let app = bundler.bundle_app(&config, &graph, &options).await.unwrap();
+    bundler.stop();
+    check_against_reference(&app, &request);
+    assert!(app.functions.is_empty() && app.schema.is_none());
+    assert_eq!(
+        app.dependencies,
+        vec!["../../node_modules/@acme/widget/src/component"]
+    );
+    assert!(app.definition.source.contains("exampleComponentInstance"));
+}
+
+/// A component inside the functions directory is imported by a bare
+/// specifier in the synthetic config, which esbuild cannot resolve: the
+/// reference fails there, and so do we.
+#[tokio::test]
+async fn component_dir_inside_functions_dir_fails_like_reference() {
+    let tmp = prepare("components");
+    let config = ProjectConfig::read(tmp.path()).unwrap();
+    let bundler = Bundler::start(tmp.path(), None).unwrap();
+    let root = bundler
+        .synthetic_root_component(&config, Path::new("src/backend/counter"))
+        .unwrap();
+    let err = bundler
+        .component_graph_from(&config, root, &BundleOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("counter/convex.config.js"),
+        "{err}"
+    );
+    let err = bundler
+        .synthetic_root_component(&config, Path::new("src"))
+        .unwrap_err();
+    assert!(err.to_string().contains("convex.config.ts"), "{err}");
+    bundler.stop();
 }
 
 /// `--debug-bundle-path`: same files, byte for byte.

@@ -178,7 +178,7 @@ pub(crate) async fn run_function_build(
         return Ok(FunctionBuildOutput::default());
     }
     let record = Rc::new(RefCell::new(ExternalsRecord::default()));
-    let spec = BuildSpec {
+    let mut spec = BuildSpec {
         entries: build
             .entry_points
             .iter()
@@ -188,10 +188,19 @@ pub(crate) async fn run_function_build(
         plugins: vec![
             plugins::async_hooks_shim(build.platform),
             plugins::server_only_stub(),
-            plugins::node_externals(externals.clone(), working_dir.clone(), record.clone()),
             plugins::wasm(),
         ],
     };
+    // The externals plugin sees every import (a protocol round trip each);
+    // with nothing to mark external it cannot change the output, so it is
+    // only installed when there is an external set (the reference installs
+    // it always). It goes before the wasm plugin, as in the reference.
+    if !externals.is_empty() {
+        spec.plugins.insert(
+            2,
+            plugins::node_externals(externals.clone(), working_dir.clone(), record.clone()),
+        );
+    }
     let BuildOutput {
         outputs,
         metafile,

@@ -30,6 +30,9 @@ pub struct ComponentDirectory {
     /// How a parent imported it, with `/convex.config…` removed
     /// (`@convex-dev/workpool`, `./counter`); `None` when not imported.
     pub import_specifier: Option<String>,
+    /// For the synthetic root of `codegen --component-dir`: the
+    /// `convex.config.ts` of the one component the synthetic app uses.
+    pub synthetic_import: Option<PathBuf>,
 }
 
 impl ComponentDirectory {
@@ -53,6 +56,7 @@ pub fn is_component_directory(
             path,
             is_root_without_config: true,
             import_specifier: None,
+            synthetic_import: None,
         });
     }
     if !directory.is_dir() {
@@ -73,6 +77,32 @@ pub fn is_component_directory(
         definition_path,
         is_root_without_config,
         import_specifier: None,
+        synthetic_import: None,
+    })
+}
+
+/// The root used by `codegen --component-dir <dir>`: a synthetic app in the
+/// functions directory whose only content is `app.use(<that component>)`.
+pub fn synthetic_root(
+    functions_dir: &Path,
+    component_dir: &Path,
+) -> Result<ComponentDirectory, String> {
+    let component_config = normalize(component_dir).join(DEFINITION_FILENAME_TS);
+    if !component_config.exists() {
+        return Err(format!(
+            "Only directories with convex.config.ts files are supported, this directory does \
+             not: {}",
+            normalize(component_dir).display()
+        ));
+    }
+    let path = normalize(functions_dir);
+    Ok(ComponentDirectory {
+        is_root: true,
+        definition_path: path.join(DEFINITION_FILENAME_TS),
+        path,
+        is_root_without_config: false,
+        import_specifier: None,
+        synthetic_import: Some(component_config),
     })
 }
 
@@ -207,22 +237,40 @@ pub(crate) async fn discover(
     functions_dir: &Path,
     live_component_sources: bool,
 ) -> BundleResult<ComponentGraph> {
-    if root.is_root_without_config {
+    if root.is_root_without_config && root.synthetic_import.is_none() {
         return Ok(ComponentGraph::root_only(root));
     }
     let working_dir = service.working_dir().to_path_buf();
     let (before, after) = shared_definition_flags(live_component_sources);
+    // The reference also asks for an external source map here, but only
+    // the metafile of this build is used, and its inputs and imports do not
+    // depend on source maps: skipping them saves most of the printing.
     let mut flags = log_flags();
-    flags.push("--sources-content=false".into());
     flags.extend(before);
-    flags.push("--sourcemap=external".into());
     flags.extend(after);
+    let entry = qualified_definition_path(&working_dir, &root);
+    // The reference's discovery plugin resolves config imports exactly as
+    // esbuild does, so file imports need no plugin; the metafile records
+    // the result either way. A synthetic root's virtual config needs one.
+    let mut plugins = Vec::new();
+    let mut virtual_root = None;
+    if let Some(component_config) = &root.synthetic_import {
+        let specifier = plugins::synthetic_import_specifier(&root.path, component_config);
+        plugins.push(plugins::discover_synthetic_import(
+            &specifier,
+            component_config,
+        ));
+        plugins.push(plugins::virtual_config(
+            &entry,
+            &root.path,
+            plugins::virtual_config_contents(Some(&specifier)),
+        ));
+        virtual_root = Some((format!("{VIRTUAL_CONFIG_NAMESPACE}:{entry}"), root.clone()));
+    }
     let spec = BuildSpec {
-        entries: vec![qualified_definition_path(&working_dir, &root)],
+        entries: vec![entry],
         flags,
-        // The reference's discovery plugin resolves config imports exactly
-        // as esbuild does; the metafile records the result either way.
-        plugins: Vec::new(),
+        plugins,
     };
     let output = service
         .build(spec)
@@ -231,7 +279,8 @@ pub(crate) async fn discover(
     print_warnings(&output.warnings);
     let input_files =
         check_inputs_unchanged(&working_dir, &output.metafile, skip_definition_input)?;
-    let mut graph = component_graph_from_metafile(&working_dir, functions_dir, &output.metafile)?;
+    let mut graph =
+        component_graph_from_metafile(&working_dir, functions_dir, &output.metafile, virtual_root)?;
     graph.root = root;
     graph.input_files = input_files;
     Ok(graph)
@@ -244,17 +293,31 @@ fn component_graph_from_metafile(
     working_dir: &Path,
     functions_dir: &Path,
     metafile: &Value,
+    virtual_root: Option<(String, ComponentDirectory)>,
 ) -> BundleResult<ComponentGraph> {
     let empty = serde_json::Map::new();
     let inputs = metafile
         .get("inputs")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let resolve = |key: &str| normalize(&working_dir.join(key));
+    // Virtual inputs (`namespace:path`) stay as written.
+    let resolve = |key: &str| {
+        if key.starts_with(&format!("{VIRTUAL_CONFIG_NAMESPACE}:")) {
+            PathBuf::from(key)
+        } else {
+            normalize(&working_dir.join(key))
+        }
+    };
 
     // (resolved input path, component) in metafile order.
     let mut by_key: Vec<(PathBuf, ComponentDirectory)> = Vec::new();
     for key in inputs.keys().filter(|k| k.contains(".config.")) {
+        if let Some((virtual_key, root)) = &virtual_root
+            && key == virtual_key
+        {
+            by_key.push((PathBuf::from(key), root.clone()));
+            continue;
+        }
         let definition = resolve(key);
         let dir = definition.parent().unwrap_or(Path::new("/")).to_path_buf();
         let component = is_component_directory(&dir, dir == functions_dir).map_err(|why| {
@@ -341,6 +404,7 @@ fn component_graph_from_metafile(
                     definition_path: functions_dir.join(DEFINITION_FILENAME_TS),
                     is_root_without_config: false,
                     import_specifier: None,
+                    synthetic_import: None,
                 })
         });
     Ok(ComponentGraph {
@@ -407,10 +471,16 @@ pub(crate) async fn bundle_definitions(
         graph.config_imports.clone(),
         resolve_component,
     )];
-    if graph.root.is_root_without_config {
+    if graph.root.is_root_without_config || graph.root.synthetic_import.is_some() {
+        let specifier = graph
+            .root
+            .synthetic_import
+            .as_ref()
+            .map(|config| plugins::synthetic_import_specifier(&graph.root.path, config));
         plugins.push(plugins::virtual_config(
             &qualified_definition_path(&working_dir, &graph.root),
             &graph.root.path,
+            plugins::virtual_config_contents(specifier.as_deref()),
         ));
     }
     let spec = BuildSpec {
@@ -541,7 +611,7 @@ mod tests {
             ]}
         }});
         let functions_dir = root.join("convex");
-        let graph = component_graph_from_metafile(root, &functions_dir, &metafile).unwrap();
+        let graph = component_graph_from_metafile(root, &functions_dir, &metafile, None).unwrap();
         let paths: Vec<String> = graph
             .components
             .iter()

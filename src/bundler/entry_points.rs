@@ -105,6 +105,23 @@ fn relative_str(dir: &Path, path: &Path) -> String {
 /// * `.ts`/`.tsx` files need a line starting (after up to 100 spaces) with
 ///   `import` or `export`.
 pub fn entry_points(dir: &Path) -> BundleResult<Vec<PathBuf>> {
+    let mut result = Vec::new();
+    for path in candidates(dir)? {
+        if is_typescript(&path) && !has_import_or_export_line(&read_lossy(&path)?) {
+            continue;
+        }
+        result.push(path);
+    }
+    Ok(result)
+}
+
+fn is_typescript(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".ts") || name.ends_with(".tsx")
+}
+
+/// Entry points before the TypeScript "is it a module" rule.
+fn candidates(dir: &Path) -> BundleResult<Vec<PathBuf>> {
     let mut files = Vec::new();
     walk(dir, 0, &mut files)?;
     let sep = std::path::MAIN_SEPARATOR;
@@ -148,18 +165,7 @@ pub fn entry_points(dir: &Path) -> BundleResult<Vec<PathBuf>> {
             entry_points.push(path);
         }
     }
-    let mut non_empty = Vec::with_capacity(entry_points.len());
-    for path in entry_points {
-        let name = path.to_string_lossy();
-        if name.ends_with(".ts") || name.ends_with(".tsx") {
-            let source = read_lossy(&path)?;
-            if !has_import_or_export_line(&source) {
-                continue;
-            }
-        }
-        non_empty.push(path);
-    }
-    Ok(non_empty)
+    Ok(entry_points)
 }
 
 /// `/^\s{0,100}(import|export)/m`: some line starts, after at most 100
@@ -214,9 +220,12 @@ pub fn must_be_isolate(rel_path: &str) -> bool {
 
 /// The runtime of one entry point of `dir`.
 pub fn determine_environment(dir: &Path, path: &Path) -> BundleResult<Environment> {
+    environment_of(dir, path, &read_lossy(path)?)
+}
+
+fn environment_of(dir: &Path, path: &Path, source: &str) -> BundleResult<Environment> {
     let rel = relative_str(dir, path);
-    let source = read_lossy(path)?;
-    if has_use_node_directive(&source) {
+    if has_use_node_directive(source) {
         if must_be_isolate(&rel) {
             return Err(BundleError::invalid(format!(
                 "\"use node\" directive is not allowed for {rel}."
@@ -235,11 +244,22 @@ pub fn determine_environment(dir: &Path, path: &Path) -> BundleResult<Environmen
     Ok(Environment::Isolate)
 }
 
-/// [`entry_points`] of `dir`, split by [`determine_environment`].
+/// [`entry_points`] of `dir`, split by [`determine_environment`]. Each file
+/// is read once.
 pub fn entry_points_by_environment(dir: &Path) -> BundleResult<EntryPoints> {
+    let mut kept = Vec::new();
+    for path in candidates(dir)? {
+        let source = read_lossy(&path)?;
+        if is_typescript(&path) && !has_import_or_export_line(&source) {
+            continue;
+        }
+        kept.push((path, source));
+    }
+    // Environments are decided once the whole list is known, so a reserved
+    // or unreadable file is reported before a misplaced directive.
     let mut result = EntryPoints::default();
-    for path in entry_points(dir)? {
-        match determine_environment(dir, &path)? {
+    for (path, source) in kept {
+        match environment_of(dir, &path, &source)? {
             Environment::Isolate => result.isolate.push(path),
             Environment::Node => result.node.push(path),
         }

@@ -37,7 +37,7 @@ mod service;
 
 pub use components::{
     ComponentDirectory, ComponentGraph, DefinitionModule, is_component_directory,
-    qualified_definition_path, relative_path, to_component_definition_path,
+    qualified_definition_path, relative_path, synthetic_root, to_component_definition_path,
 };
 pub use debug_bundle::{DebugBundle, write_debug_bundle};
 pub use directives::has_use_node_directive;
@@ -163,6 +163,21 @@ impl Bundler {
     /// Fails with [`BundleErrorKind::Setup`] when `convex` or esbuild is not
     /// installed.
     pub fn start(project_root: &Path, esbuild_binary_path: Option<&Path>) -> BundleResult<Bundler> {
+        Self::start_with_recycle_limit(
+            project_root,
+            esbuild_binary_path,
+            service::RECYCLE_AFTER_BYTES,
+        )
+    }
+
+    /// [`Bundler::start`] with a custom threshold for replacing the esbuild
+    /// process (tests use a tiny one).
+    #[doc(hidden)]
+    pub fn start_with_recycle_limit(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        recycle_after_bytes: u64,
+    ) -> BundleResult<Bundler> {
         let project_root = std::fs::canonicalize(project_root).map_err(|err| {
             BundleError::setup(format!(
                 "The project directory {} is not usable: {err}",
@@ -170,7 +185,8 @@ impl Bundler {
             ))
         })?;
         let esbuild = esbuild::locate(&project_root, esbuild_binary_path)?;
-        let service = ServiceThread::spawn(esbuild.clone(), project_root.clone())?;
+        let service =
+            ServiceThread::spawn(esbuild.clone(), project_root.clone(), recycle_after_bytes)?;
         Ok(Bundler {
             service,
             project_root,
@@ -199,6 +215,20 @@ impl Bundler {
         })
     }
 
+    /// The root of `codegen --component-dir <dir>`: a synthetic app in the
+    /// functions directory that uses only the component in `component_dir`
+    /// (relative to the project root, or absolute), which must hold a
+    /// `convex.config.ts`. Pass it to [`Bundler::component_graph_from`].
+    pub fn synthetic_root_component(
+        &self,
+        config: &ProjectConfig,
+        component_dir: &Path,
+    ) -> BundleResult<ComponentDirectory> {
+        let functions_dir = config.functions_dir(&self.project_root);
+        synthetic_root(&functions_dir, &self.project_root.join(component_dir))
+            .map_err(BundleError::invalid)
+    }
+
     /// Finds the app's components (step 1 of a push; codegen needs the
     /// result before anything else is bundled).
     pub async fn component_graph(
@@ -207,6 +237,17 @@ impl Bundler {
         options: &BundleOptions,
     ) -> BundleResult<ComponentGraph> {
         let root = self.root_component(config)?;
+        self.component_graph_from(config, root, options).await
+    }
+
+    /// [`Bundler::component_graph`] from a given root (the one of
+    /// [`Bundler::root_component`] or [`Bundler::synthetic_root_component`]).
+    pub async fn component_graph_from(
+        &self,
+        config: &ProjectConfig,
+        root: ComponentDirectory,
+        options: &BundleOptions,
+    ) -> BundleResult<ComponentGraph> {
         let functions_dir = config.functions_dir(&self.project_root);
         let live = options.live_component_sources;
         self.service
@@ -218,7 +259,9 @@ impl Bundler {
 
     /// Bundles everything a push sends: definitions, schemas and functions
     /// of the app and of every component. Independent esbuild builds run
-    /// concurrently.
+    /// concurrently. With a synthetic root (`--component-dir`) the app has
+    /// no code of its own: its schema, functions and node dependencies are
+    /// empty.
     pub async fn bundle_app(
         &self,
         config: &ProjectConfig,
@@ -272,6 +315,15 @@ impl Bundler {
             udf_server_version: crate::REFERENCE_VERSION.to_string(),
             node_version: config.node.node_version.clone(),
         })
+    }
+
+    /// How many times the esbuild process was replaced (see
+    /// `RECYCLE_AFTER_BYTES` in `service.rs`).
+    #[doc(hidden)]
+    pub async fn esbuild_generation(&self) -> BundleResult<u64> {
+        self.service
+            .run(|service| async move { Ok(service.generation()) })
+            .await
     }
 
     /// Stops esbuild and waits for it to exit.
@@ -458,8 +510,18 @@ async fn bundle_app_on(
     let extra_conditions = options.extra_conditions();
     let definitions =
         components::bundle_definitions(&service, &graph, options.live_component_sources);
-    let mut directories = vec![graph.root.clone()];
-    directories.extend(graph.components.iter().filter(|c| !c.is_root).cloned());
+    let synthetic = graph.root.synthetic_import.is_some();
+    let mut directories = Vec::new();
+    if !synthetic {
+        directories.push(graph.root.clone());
+    }
+    directories.extend(
+        graph
+            .components
+            .iter()
+            .filter(|c| !c.is_root && c.synthetic_import.is_none())
+            .cloned(),
+    );
     let directory_builds = join_all(directories.iter().map(|directory| {
         bundle_directory(
             &service,
@@ -498,7 +560,16 @@ async fn bundle_app_on(
             functions: bundle.functions,
         });
     }
-    let app = app.ok_or_else(|| BundleError::internal("no app implementation was bundled"))?;
+    let app = match app {
+        Some(app) => app,
+        None if synthetic => DirectoryBundle {
+            schema: None,
+            functions: Vec::new(),
+            node_dependencies: Vec::new(),
+            inputs: Vec::new(),
+        },
+        None => return Err(BundleError::internal("no app implementation was bundled")),
+    };
     let root_position = graph
         .components
         .iter()
@@ -515,4 +586,64 @@ async fn bundle_app_on(
         components,
         input_files,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The push pipeline may run on a multi-threaded runtime and keep the
+    /// bundler in shared state: the bundler and its futures must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(
+        bundler: &Bundler,
+        config: &ProjectConfig,
+        graph: &ComponentGraph,
+        options: &BundleOptions,
+    ) {
+        fn send<F: Send>(_: F) {}
+        send(bundler.component_graph(config, options));
+        send(bundler.bundle_app(config, graph, options));
+        send(bundler.debug_bundle(config));
+    }
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Bundler>();
+        check::<AppBundle>();
+        check::<ComponentGraph>();
+        check::<BundleError>();
+    }
+
+    #[test]
+    fn modules_serialise_in_the_reference_key_order() {
+        let module = Module {
+            path: "a.js".into(),
+            source: "s".into(),
+            source_map: Some("m".into()),
+            environment: Environment::Node,
+        };
+        assert_eq!(
+            serde_json::to_string(&module).unwrap(),
+            r#"{"path":"a.js","source":"s","environment":"node","sourceMap":"m"}"#
+        );
+        let without_map = Module {
+            source_map: None,
+            ..module
+        };
+        assert_eq!(
+            serde_json::to_string(&without_map).unwrap(),
+            r#"{"path":"a.js","source":"s","environment":"node"}"#
+        );
+        let definition = DefinitionModule {
+            path: "convex.config.js".into(),
+            source: "d".into(),
+            source_map: Some("m".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&definition).unwrap(),
+            r#"{"path":"convex.config.js","source":"d","sourceMap":"m","environment":"isolate"}"#
+        );
+    }
 }

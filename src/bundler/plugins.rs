@@ -187,9 +187,32 @@ pub(crate) fn escape_regex(text: &str) -> String {
     out
 }
 
-/// Serves a `convex.config.js` for a root that has none: an app using no
-/// components. `qualified_path` is the entry point (`./convex/convex.config.js`).
-pub(crate) fn virtual_config(qualified_path: &str, root_dir: &Path) -> Plugin {
+/// The specifier the synthetic app of `codegen --component-dir` imports its
+/// component by: relative to the root, posix, `.ts` → `.js` (not `./`
+/// prefixed, as in the reference).
+pub(crate) fn synthetic_import_specifier(root_dir: &Path, component_config: &Path) -> String {
+    let relative = super::components::relative_path(root_dir, component_config);
+    let posix = relative.to_string_lossy().replace('\\', "/");
+    match posix.strip_suffix(".ts") {
+        Some(stem) => format!("{stem}.js"),
+        None => posix,
+    }
+}
+
+/// The source of the virtual `convex.config` of a root without one:
+/// `defineApp()` using nothing, or using the `--component-dir` component.
+pub(crate) fn virtual_config_contents(import_specifier: Option<&str>) -> String {
+    match import_specifier {
+        None => VIRTUAL_CONFIG_CONTENTS.to_string(),
+        Some(specifier) => format!(
+            "import {{ defineApp }} from \"convex/server\";\nimport component from \"{specifier}\";\n\nconst app = defineApp();\napp.use(component, {{ name: \"exampleComponentInstance\" }});\nexport default app;"
+        ),
+    }
+}
+
+/// Serves the virtual `convex.config` (see [`virtual_config_contents`]) at
+/// `qualified_path`, the root's entry point (`./convex/convex.config.js`).
+pub(crate) fn virtual_config(qualified_path: &str, root_dir: &Path, contents: String) -> Plugin {
     let filter = format!("^{}$", escape_regex(&qualified_path.replace('\\', "/")));
     let resolve_dir = root_dir.to_string_lossy().into_owned();
     Plugin::new("convex-virtual-config")
@@ -202,15 +225,46 @@ pub(crate) fn virtual_config(qualified_path: &str, root_dir: &Path) -> Plugin {
         })
         .on_load(&filter, VIRTUAL_CONFIG_NAMESPACE, move |_| {
             Ok(Some(OnLoadResult {
-                contents: Some(VIRTUAL_CONFIG_CONTENTS.as_bytes().to_vec()),
+                contents: Some(contents.clone().into_bytes()),
                 resolve_dir: Some(resolve_dir.clone()),
                 ..Default::default()
             }))
         })
 }
 
+/// In the discovery build of a synthetic root, resolves the virtual config's
+/// import of its component the way the reference's discovery plugin does:
+/// relative specifiers find the component's config (`.js` if present, else
+/// `.ts`); a bare one is left to esbuild (and fails there too).
+pub(crate) fn discover_synthetic_import(specifier: &str, component_config: &Path) -> Plugin {
+    let filter = format!("^{}$", escape_regex(specifier));
+    let target = {
+        let js = component_config.with_extension("js");
+        if js.exists() {
+            js
+        } else {
+            component_config.to_path_buf()
+        }
+    };
+    let relative = specifier.starts_with('.');
+    Plugin::new("convex-discover-components").on_resolve(
+        &filter,
+        VIRTUAL_CONFIG_NAMESPACE,
+        move |_| {
+            if !relative {
+                return Ok(None);
+            }
+            Ok(Some(OnResolveResult {
+                path: Some(target.to_string_lossy().into_owned()),
+                ..Default::default()
+            }))
+        },
+    )
+}
+
 /// Where each `convex.config` import of the discovery build resolved:
-/// `(importer, specifier) → resolved file`, all absolute.
+/// `(importer, specifier) → resolved file`, all absolute (a virtual importer
+/// is `convex-virtual-config:<its path>`).
 pub(crate) type ConfigImports = HashMap<(PathBuf, String), PathBuf>;
 
 /// The path a definition bundle imports another component's definition by:
@@ -240,7 +294,12 @@ pub(crate) fn bundle_components(
         let Some(importer) = args.importer.as_deref() else {
             return Ok(None);
         };
-        let key = (PathBuf::from(importer), args.path.clone());
+        let importer = if namespace == VIRTUAL_CONFIG_NAMESPACE {
+            PathBuf::from(format!("{VIRTUAL_CONFIG_NAMESPACE}:{importer}"))
+        } else {
+            PathBuf::from(importer)
+        };
+        let key = (importer, args.path.clone());
         let Some(resolved) = config_imports.get(&key) else {
             return Ok(None);
         };

@@ -234,7 +234,17 @@ pub(crate) struct Service {
     dispatcher: Arc<Dispatcher>,
     next_key: Cell<u32>,
     working_dir: PathBuf,
+    /// Roughly how much esbuild has sent us (see [`RECYCLE_AFTER_BYTES`]).
+    bytes_received: Cell<u64>,
+    /// How many esbuild processes this thread has started (for tests).
+    generation: u64,
 }
+
+/// The client library keeps every byte esbuild ever sent in its read buffer.
+/// A long `convex dev` session would grow without bound, so the service is
+/// replaced by a fresh esbuild process, between jobs, once this much has
+/// been received (a restart costs a few milliseconds).
+pub(crate) const RECYCLE_AFTER_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Service {
     async fn start(binary: &EsbuildBinary, working_dir: &Path) -> BundleResult<Service> {
@@ -262,7 +272,8 @@ impl Service {
             tokio::time::timeout(std::time::Duration::ZERO, esbuild.wait_for_exit()).await
         {
             return Err(BundleError::setup(format!(
-                "esbuild ({}, version {}) exited at start-up ({status}); see its message above.",
+                "esbuild ({}, version {}) exited at start-up ({status}); see its message above. \
+                 A reinstall (`npm install`) usually fixes a mismatched esbuild binary.",
                 binary.path.display(),
                 binary.version
             )));
@@ -272,11 +283,18 @@ impl Service {
             dispatcher,
             next_key: Cell::new(0),
             working_dir: working_dir.to_path_buf(),
+            bytes_received: Cell::new(0),
+            generation: 0,
         })
     }
 
     pub fn working_dir(&self) -> &Path {
         &self.working_dir
+    }
+
+    /// 0 for the first esbuild process of this thread, then 1, 2, ...
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Runs one build. `Ok(Err(..))` is a build esbuild rejected.
@@ -326,6 +344,15 @@ impl Service {
                 errors: response.errors,
             }));
         }
+        let received = response
+            .output_files
+            .iter()
+            .flatten()
+            .map(|f| f.contents.len() + f.path.len())
+            .sum::<usize>()
+            + response.metafile.as_ref().map_or(0, String::len);
+        self.bytes_received
+            .set(self.bytes_received.get() + received as u64);
         let metafile = match &response.metafile {
             Some(text) => serde_json::from_str(text).map_err(|err| {
                 BundleError::internal(format!("esbuild's metafile is not JSON: {err}"))
@@ -368,7 +395,11 @@ pub(crate) struct ServiceThread {
 impl ServiceThread {
     /// Spawns the thread; esbuild starts right away, in parallel with
     /// whatever the caller does next. Start-up errors surface on each job.
-    pub fn spawn(binary: EsbuildBinary, working_dir: PathBuf) -> BundleResult<ServiceThread> {
+    pub fn spawn(
+        binary: EsbuildBinary,
+        working_dir: PathBuf,
+        recycle_after_bytes: u64,
+    ) -> BundleResult<ServiceThread> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("esbuild-service".into())
@@ -381,9 +412,28 @@ impl ServiceThread {
                     Err(_) => return,
                 };
                 runtime.block_on(async move {
-                    let service = Service::start(&binary, &working_dir).await.map(Rc::new);
+                    let mut generation = 0;
+                    let mut service = Service::start(&binary, &working_dir).await.map(Rc::new);
                     while let Some(job) = rx.recv().await {
                         job(service.clone()).await;
+                        let worn_out = service
+                            .as_ref()
+                            .is_ok_and(|s| s.bytes_received.get() > recycle_after_bytes);
+                        if worn_out {
+                            if let Ok(old) = service
+                                && let Ok(old) = Rc::try_unwrap(old)
+                            {
+                                old.stop().await;
+                            }
+                            generation += 1;
+                            service =
+                                Service::start(&binary, &working_dir)
+                                    .await
+                                    .map(|mut fresh| {
+                                        fresh.generation = generation;
+                                        Rc::new(fresh)
+                                    });
+                        }
                     }
                     if let Ok(service) = service
                         && let Ok(service) = Rc::try_unwrap(service)
