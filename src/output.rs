@@ -160,6 +160,12 @@ pub fn is_verbose() -> bool {
     settings().verbose
 }
 
+/// Whether spinners are animated (stderr is a terminal, not CI); otherwise
+/// each spinner is one `- text` line.
+pub fn spinner_is_animated() -> bool {
+    settings().animate
+}
+
 /// Start a spinner (replacing any active one).
 pub fn start_spinner(text: &str) {
     stop_spinner();

@@ -7,7 +7,7 @@
 //!    a deployment from it ([`configure`]): login, project choice,
 //!    provisioning, a local or anonymous backend ([`crate::local_backend`]);
 //! 3. `GET /api/v1/get_canonical_urls`, then `.env.local` and friends
-//!    ([`env_setup`]) and the banner ([`announce`]);
+//!    ([`env_setup`]) and the banner ([`crate::push::announce`]);
 //! 4. side by side: the watch–push loop ([`watch_loop`]) with the log tail
 //!    ([`logs`]), and the advisory checks ([`advisories`]).
 //!
@@ -15,7 +15,6 @@
 //! started before exiting (130 / 143).
 
 mod advisories;
-mod announce;
 mod configure;
 mod env_setup;
 mod logs;
@@ -509,12 +508,12 @@ async fn dev(
         None => env_setup::update_env_for_url(&ctx.cwd, &url, site_url.as_deref())?,
     }
 
-    output::message(&announce::banner(
+    crate::push::announce::announce_deployment_target(
         "Developing against deployment:",
         &url,
         fields.as_ref(),
         ctx.dashboard_host(),
-    ));
+    );
     if fields
         .as_ref()
         .is_some_and(|f| f.deployment_type == DeploymentType::Prod)
