@@ -289,13 +289,14 @@ impl FileWatcher {
         for gone in self.watched.difference(&wanted) {
             let _ = self.watcher.unwatch(gone);
         }
+        // Watch again even what is already watched: a folder deleted and
+        // created again since needs a new watch.
         let mut watched = BTreeSet::new();
         for dir in wanted {
-            if self.watched.contains(&dir)
-                || self
-                    .watcher
-                    .watch(&dir, notify::RecursiveMode::NonRecursive)
-                    .is_ok()
+            if self
+                .watcher
+                .watch(&dir, notify::RecursiveMode::NonRecursive)
+                .is_ok()
             {
                 watched.insert(dir);
             }
@@ -309,17 +310,12 @@ impl FileWatcher {
     }
 
     fn paths_of(event: notify::Result<notify::Event>, out: &mut Vec<PathBuf>) {
-        match event {
-            Ok(event) => {
-                if matches!(event.kind, notify::EventKind::Access(_)) {
-                    return;
-                }
-                out.extend(event.paths);
-            }
-            // A lost event (queue overflow) may hide anything: treat the
-            // watched folders' contents as unknown by reporting no path; the
-            // caller's next check of the observations catches real changes.
-            Err(_) => {}
+        // An error (e.g. a queue overflow) carries no path; the next push's
+        // before/after comparison still catches real changes.
+        if let Ok(event) = event
+            && !matches!(event.kind, notify::EventKind::Access(_))
+        {
+            out.extend(event.paths);
         }
     }
 

@@ -155,7 +155,7 @@ impl DeploymentClient {
         loop {
             let mut builder = self
                 .http
-                .reqwest()
+                .reqwest_for(&url)
                 .request(req.method.clone(), &url)
                 .header("Authorization", format!("Convex {}", self.admin_key));
             if !req

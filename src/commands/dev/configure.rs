@@ -348,26 +348,23 @@ fn offer_ai_files(ctx: &Context) {
     if disabled {
         return;
     }
-    match output::prompt_yes_no(
+    if let Ok(true) = output::prompt_yes_no(
         "Set up Convex AI files? (guidelines, AGENTS.md, agent skills)",
         Some(true),
     ) {
-        Ok(true) => {
-            let installed = crate::forward::find_project_cli(&ctx.cwd).is_some_and(|main_js| {
-                std::process::Command::new("node")
-                    .arg(main_js)
-                    .args(["ai-files", "install"])
-                    .current_dir(&ctx.cwd)
-                    .status()
-                    .is_ok_and(|s| s.success())
-            });
-            if !installed {
-                output::warning(
-                    "Could not install the Convex AI files; run `npx convex ai-files install` later.",
-                );
-            }
+        let installed = crate::forward::find_project_cli(&ctx.cwd).is_some_and(|main_js| {
+            std::process::Command::new("node")
+                .arg(main_js)
+                .args(["ai-files", "install"])
+                .current_dir(&ctx.cwd)
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if !installed {
+            output::warning(
+                "Could not install the Convex AI files; run `npx convex ai-files install` later.",
+            );
         }
-        _ => {}
     }
 }
 

@@ -282,6 +282,14 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     let options = DevOptions::from_args(&args)?;
+    if options.debug_node_apis {
+        // A bundling diagnostic this CLI does not implement: the project's
+        // official CLI runs it (see docs/compatibility.md).
+        return match crate::forward::forward_current_args() {
+            0 => Ok(()),
+            code => Err(Failure::silent(code).into()),
+        };
+    }
     crate::project::ensure_has_convex_dependency(&ctx.cwd, "run `npx convex dev`")?;
     if args.configure.is_none()
         && (args.team.is_some() || args.project.is_some() || args.dev_deployment.is_some())
@@ -535,35 +543,43 @@ async fn dev(
         if options.skip_push {
             return Ok(());
         }
-        let pinned = configure_options.local.backend_version.as_deref();
-        develop(
-            ctx,
-            &url,
-            &admin_key,
-            fields.as_ref(),
-            options,
-            pinned,
-            session,
-            &backends,
-        )
-        .await
+        let target = Deployment {
+            url: &url,
+            admin_key: &admin_key,
+            fields: fields.as_ref(),
+            pinned_backend_version: configure_options.local.backend_version.as_deref(),
+        };
+        develop(ctx, &target, options, session, &backends).await
     };
     let (result, ()) = tokio::join!(develop, advisories);
     result
+}
+
+/// The deployment `dev` works against.
+#[derive(Clone, Copy)]
+struct Deployment<'a> {
+    url: &'a str,
+    admin_key: &'a str,
+    fields: Option<&'a credentials::DeploymentFields>,
+    /// `--local-backend-version`.
+    pinned_backend_version: Option<&'a str>,
 }
 
 /// The local dashboard (long-running anonymous `dev`), the log tail and the
 /// loop; `--once`/`--until-success` then wait for a `--start` command.
 async fn develop(
     ctx: &Context,
-    url: &str,
-    admin_key: &str,
-    fields: Option<&credentials::DeploymentFields>,
+    target: &Deployment<'_>,
     options: &DevOptions,
-    pinned_backend_version: Option<&str>,
     session: &mut Session,
     backends: &LocalBackends,
 ) -> Result<()> {
+    let Deployment {
+        url,
+        admin_key,
+        fields,
+        pinned_backend_version,
+    } = *target;
     let long_running = !options.once && !options.until_success;
     if long_running
         && fields.is_some_and(|f| f.deployment_type == DeploymentType::Anonymous)

@@ -95,7 +95,7 @@ pub async fn run_function(
     let url = client.url_for("/api/function");
     // The browser client's request: its own `Convex-Client` value.
     let response = http
-        .reqwest()
+        .reqwest_for(&url)
         .post(&url)
         .header("Content-Type", "application/json")
         .header("Convex-Client", format!("npm-{}", crate::REFERENCE_VERSION))
