@@ -9,6 +9,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -451,12 +452,11 @@ impl Running {
         }
     }
 
-    async fn exit_code(&mut self) -> i32 {
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+    async fn status(&mut self) -> std::process::ExitStatus {
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("dev exits after the signal")
-            .unwrap();
-        status.code().unwrap_or(-1)
+            .unwrap()
     }
 
     fn stderr(&self) -> String {
@@ -658,7 +658,7 @@ async fn a_saved_function_file_is_pushed_again() {
     assert_eq!(bodies.len(), 2);
 
     running.signal(libc::SIGINT);
-    assert_eq!(running.exit_code().await, 130);
+    assert_eq!(running.status().await.code(), Some(130));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -827,7 +827,14 @@ async fn sigterm_stops_the_backend_and_the_start_command() {
     assert!(pid_alive(shell) && pid_alive(sleeper) && pid_alive(backend));
 
     running.signal(libc::SIGTERM);
-    assert_eq!(running.exit_code().await, 143, "{}", running.stderr());
+    // Cleaned up, then ended by the signal itself (a shell shows 143).
+    let status = running.status().await;
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGTERM),
+        "{status:?}: {}",
+        running.stderr()
+    );
     assert_eq!(dev.backend_end().as_deref(), Some("SIGTERM"));
     let deadline = Instant::now() + Duration::from_secs(5);
     while [shell, sleeper, backend].iter().any(|p| pid_alive(*p)) {

@@ -12,7 +12,8 @@
 //!    ([`logs`]), and the advisory checks ([`advisories`]).
 //!
 //! Ctrl-C and SIGTERM stop the `--start` command and any backend this run
-//! started before exiting (130 / 143).
+//! started, then end the process (exit 130 for Ctrl-C; for SIGTERM the
+//! process ends by that signal, which a shell shows as 143).
 
 mod advisories;
 mod configure;
@@ -432,8 +433,29 @@ async fn run_with_signals(
             }
             match stop {
                 Stop::Interrupt => Err(Interrupted.into()),
-                Stop::Terminate => Err(Failure::silent(143).into()),
+                Stop::Terminate => {
+                    die_by_sigterm();
+                    Err(Failure::silent(143).into())
+                }
             }
+        }
+    }
+}
+
+/// After the clean-up, end the way a process killed by SIGTERM ends, so a
+/// parent sees "terminated by signal 15" (a shell shows 143), as it would
+/// for a CLI without a handler.
+fn die_by_sigterm() {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().flush();
+        let _ = std::io::stdout().flush();
+        // SAFETY: restoring the default action and raising the signal is
+        // the documented way to terminate by a signal after handling it.
+        unsafe {
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            libc::raise(libc::SIGTERM);
         }
     }
 }
@@ -585,11 +607,17 @@ async fn develop(
         && fields.is_some_and(|f| f.deployment_type == DeploymentType::Anonymous)
         && let Some(local) = &session.local
     {
-        session.dashboard = Some(
-            backends
-                .start_dashboard(local, pinned_backend_version)
-                .await?,
-        );
+        // The dashboard is a convenience: without it (e.g. its download is
+        // blocked) development goes on.
+        match backends
+            .start_dashboard(local, pinned_backend_version)
+            .await
+        {
+            Ok(dashboard) => session.dashboard = Some(dashboard),
+            Err(e) => output::warning(&format!(
+                "The local dashboard could not be started, so `npx convex dashboard` will not work in this session: {e:#}"
+            )),
+        }
     }
     let client = ctx.deployment_client(url, admin_key)?;
     let logs =
