@@ -175,9 +175,9 @@ pub struct Args {
 }
 
 /// How long a relevant change must be followed by quiet before the next
-/// push. The official CLI waits 500 ms; 40 ms still folds an editor's
+/// push. The official CLI waits 500 ms; 30 ms still folds an editor's
 /// write-rename-chmod burst into one push (see `docs/compatibility.md`).
-pub const DEBOUNCE: Duration = Duration::from_millis(40);
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// The flags after validation (the official `normalizeDevOptions`).
 #[derive(Debug, Clone)]
