@@ -309,13 +309,9 @@ async fn prod_key_runs_the_whole_push_sequence() {
         .map(|r| header(r, "traceparent").expect("traceparent"))
         .collect();
     let trace_id = &traceparents[0][3..35];
+    let shape = regex::Regex::new("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$").unwrap();
     for tp in &traceparents {
-        assert!(
-            regex::Regex::new("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
-                .unwrap()
-                .is_match(tp),
-            "{tp}"
-        );
+        assert!(shape.is_match(tp), "{tp}");
         assert_eq!(&tp[3..35], trace_id, "one trace per push");
     }
     for r in requests.iter().filter(|r| {
@@ -573,11 +569,7 @@ async fn errors_at_each_step_stop_the_push() {
         assert!(stderr.contains(step.stderr), "{}: {stderr}", step.route);
         assert!(!stderr.contains("Deployed Convex functions"), "{stderr}");
         let paths = s.paths().await;
-        let last = paths
-            .iter()
-            .filter(|p| !p.ends_with("/v1/version"))
-            .next_back()
-            .unwrap();
+        let last = paths.iter().rfind(|p| !p.ends_with("/v1/version")).unwrap();
         assert_eq!(last, step.last, "{}: {paths:?}", step.route);
         // Not retried: exactly one attempt.
         assert_eq!(
