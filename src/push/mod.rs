@@ -247,7 +247,13 @@ impl Pusher {
                 .map_err(|e| PushError::fatal(format!("{e:#}")))?,
             udf_server_version,
         };
-        let mut outcome = run.run(&mut root_span).await?;
+        let mut outcome = run.run(&mut root_span).await.map_err(|mut e| {
+            e.observed_files.sort();
+            e.observed_files.dedup();
+            e
+        })?;
+        outcome.observed_files.sort();
+        outcome.observed_files.dedup();
         root_span.end();
         if outcome.stage == PushStage::Finished && !options.dry_run {
             outcome.completion_report = Some(CompletionReport {
@@ -421,8 +427,6 @@ impl Run<'_> {
         let bundle_options = BundleOptions {
             live_component_sources: options.live_component_sources,
         };
-        let functions_dir = config.functions_dir(self.pusher.project_root());
-        observed.push(functions_dir.clone());
 
         self.output.progress("Finding component definitions...");
         let graph = {
