@@ -195,6 +195,17 @@ pub fn change_spinner(text: &str) {
     }
 }
 
+/// Show `text` on the active spinner, or start one (so progress after a
+/// `✔` line keeps spinning on a terminal; `- text` lines otherwise).
+pub fn progress(text: &str) {
+    let active = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+    if active {
+        change_spinner(text);
+    } else {
+        start_spinner(text);
+    }
+}
+
 /// Stop the active spinner without a final line.
 pub fn stop_spinner() {
     if let Some(SpinnerState::Animated(bar)) =

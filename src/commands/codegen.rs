@@ -14,6 +14,7 @@ use super::TypecheckMode;
 use crate::context::{Context, ContextOptions};
 use crate::credentials::{self, DeploymentSelection, LoadOptions, SelectionFlags};
 use crate::error::{Failure, fail};
+use crate::local_backend;
 use crate::push::codegen_step::{self, CodegenSettings, CodegenWrites};
 use crate::push::typecheck::{self, TypecheckOutcome, Typechecker};
 use crate::push::{ConsoleOutput, PushChecks, PushOptions, PushOutput, PushTarget, Pusher};
@@ -99,10 +100,18 @@ async fn codegen(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<(
             credentials::load_selected_deployment_credentials(
                 ctx,
                 selection,
-                LoadOptions::default(),
+                LoadOptions {
+                    ensure_local_running: false,
+                },
             )
             .await?,
         ),
+        None => None,
+    };
+    // A local deployment that is not running is started for the command
+    // and stopped afterwards (the official CLI's `withRunningBackend`).
+    let _backend = match &creds {
+        Some(creds) => start_local_backend_if_needed(ctx, creds).await?,
         None => None,
     };
 
@@ -145,6 +154,34 @@ async fn codegen(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<(
     result.map_err(Failure::from)?;
     crate::output::stop_spinner();
     Ok(())
+}
+
+async fn start_local_backend_if_needed(
+    ctx: &Context,
+    creds: &credentials::DeploymentCredentials,
+) -> Result<Option<local_backend::LocalBackendProcess>> {
+    let Some(fields) = &creds.fields else {
+        return Ok(None);
+    };
+    let kind = match fields.deployment_type {
+        credentials::DeploymentType::Local => local_backend::LocalDeploymentKind::Local,
+        credentials::DeploymentType::Anonymous => local_backend::LocalDeploymentKind::Anonymous,
+        _ => return Ok(None),
+    };
+    let http = ctx.http()?;
+    let status =
+        local_backend::backend_status(http.reqwest(), &creds.url, &fields.deployment_name).await;
+    if status == local_backend::BackendStatus::Running {
+        return Ok(None);
+    }
+    let access_token = ctx
+        .auth()
+        .filter(|a| a.is_access_token())
+        .map(|a| a.secret().to_string());
+    let process = local_backend::LocalBackends::from_context(ctx)?
+        .start_saved_deployment(kind, &fields.deployment_name, access_token)
+        .await?;
+    Ok(Some(process))
 }
 
 /// `--system-udfs`: the legacy generated files, written offline, then a

@@ -25,7 +25,8 @@ use crate::env_vars;
 use crate::error::{Failure, fail};
 use crate::output;
 use crate::push::{
-    self, ConsoleOutput, PushChecks, PushOptions, PushTarget, Pusher, announce, environment,
+    self, ConsoleOutput, PushChecks, PushOptions, PushResult, PushTarget, Pusher, announce,
+    environment,
 };
 
 /// `--check-build-environment <mode>`.
@@ -142,6 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn deploy(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<()> {
+    // esbuild starts now, while the deployment is looked up; a problem with
+    // the project is reported when the push needs it, after any
+    // deployment error (as the official CLI orders them).
+    let pusher = Pusher::start(ctx);
     let selection = credentials::get_deployment_selection(ctx, flags).await?;
 
     if args.check_build_environment == CheckBuildEnvironment::Enable
@@ -179,7 +184,7 @@ async fn deploy(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<()
         preview_deploy_key, ..
     } = &selection
     {
-        return deploy_to_preview(ctx, args, preview_deploy_key, message).await;
+        return deploy_to_preview(ctx, args, preview_deploy_key, message, pusher).await;
     }
 
     if args.preview_create.is_some() {
@@ -210,7 +215,7 @@ async fn deploy(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<()
         )));
     }
 
-    deploy_to_existing(ctx, args, &selection, message).await
+    deploy_to_existing(ctx, args, &selection, message, pusher).await
 }
 
 /// The checks of a deploy to a prod (or otherwise existing) deployment.
@@ -252,6 +257,7 @@ async fn deploy_to_existing(
     args: &Args,
     selection: &DeploymentSelection,
     message: Option<String>,
+    pusher: PushResult<Pusher>,
 ) -> Result<()> {
     let creds =
         credentials::load_selected_deployment_credentials(ctx, selection, LoadOptions::default())
@@ -288,7 +294,7 @@ async fn deploy_to_existing(
         warn_about_authkit(ctx, args);
         run_cmd(ctx, args, &target.url, &target.admin_key, args.dry_run).await?;
         let options = push_options(args, existing_checks(args), args.dry_run, message, &ctx.cwd);
-        push_with_spinner(ctx, &target, &options).await
+        push_with_spinner(ctx, pusher, &target, &options).await
     };
     let advisory = async {
         if let Some(f) = &fields {
@@ -370,10 +376,11 @@ fn confirm_push_to_other(
 
 async fn push_with_spinner(
     ctx: &Context,
+    pusher: PushResult<Pusher>,
     target: &PushTarget,
     options: &PushOptions,
 ) -> Result<()> {
-    let pusher = Pusher::start(ctx).map_err(Failure::from)?;
+    let pusher = pusher.map_err(Failure::from)?;
     output::start_spinner(&format!(
         "Deploying to {}...{}",
         target.url,
@@ -476,6 +483,7 @@ async fn deploy_to_preview(
     args: &Args,
     preview_deploy_key: &str,
     message: Option<String>,
+    pusher: PushResult<Pusher>,
 ) -> Result<()> {
     let preview_name = args
         .preview_create
@@ -571,7 +579,7 @@ async fn deploy_to_preview(
         message,
         &ctx.cwd,
     );
-    let pusher = Pusher::start(ctx).map_err(Failure::from)?;
+    let pusher = pusher.map_err(Failure::from)?;
     output::start_spinner(&format!("Deploying to {url}..."));
     let pushed = pusher.push(ctx, &target, &options, &ConsoleOutput).await;
     pusher.stop();

@@ -32,9 +32,11 @@ pub struct RemoteConfig {
     pub udf_server_version: Option<String>,
 }
 
-fn push_body_request(path: &str, body: &[u8], span: &Span) -> DeploymentRequest {
+/// A push-body request; `compressed` is the brotli-compressed JSON (the same
+/// bytes serve `evaluate_schema`, `evaluate_push` and `start_push`).
+fn push_body_request(path: &str, compressed: &[u8], span: &Span) -> DeploymentRequest {
     let mut request = DeploymentRequest::new(Method::POST, path);
-    request.body = Some(brotli_compress(body));
+    request.body = Some(compressed.to_vec());
     request.headers = vec![
         ("Content-Type".into(), "application/json".into()),
         ("Content-Encoding".into(), "br".into()),
@@ -185,11 +187,6 @@ pub async fn start_push(
     });
     crate::output::verbose(&format!("Push request summary: {summary}"));
     let http_request = push_body_request(path, body, span);
-    crate::output::verbose(&format!(
-        "Compressed {:.2}KiB to {:.2}KiB",
-        body.len() as f64 / 1024.0,
-        http_request.body.as_ref().map_or(0, Vec::len) as f64 / 1024.0
-    ));
     let resp = client
         .send(&http_request)
         .await
@@ -320,7 +317,7 @@ pub async fn finish_push(
         "message": message,
     });
     let bytes = serde_json::to_vec(&body).expect("JSON values serialise");
-    let request = push_body_request(path, &bytes, span);
+    let request = push_body_request(path, &brotli_compress(&bytes), span);
     let resp = client
         .send(&request)
         .await

@@ -225,7 +225,8 @@ pub struct CheckContext<'a> {
     pub output: &'a dyn PushOutput,
     pub thresholds: Thresholds,
     pub dry_run: bool,
-    /// The request body, for `evaluate_schema` / `evaluate_push`.
+    /// The request body (brotli-compressed), for `evaluate_schema` /
+    /// `evaluate_push`.
     pub body: &'a [u8],
     /// Whether a schema module stages validators.
     pub stages_validators: bool,

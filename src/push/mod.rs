@@ -246,8 +246,15 @@ impl Pusher {
                 .deployment_client(&target.url, &target.admin_key)
                 .map_err(|e| PushError::fatal(format!("{e:#}")))?,
             udf_server_version,
+            started: Instant::now(),
         };
-        let mut outcome = run.run(&mut root_span).await?;
+        let mut outcome = run.run(&mut root_span).await.map_err(|mut e| {
+            e.observed_files.sort();
+            e.observed_files.dedup();
+            e
+        })?;
+        outcome.observed_files.sort();
+        outcome.observed_files.dedup();
         root_span.end();
         if outcome.stage == PushStage::Finished && !options.dry_run {
             outcome.completion_report = Some(CompletionReport {
@@ -268,6 +275,7 @@ struct Run<'a> {
     output: &'a dyn PushOutput,
     client: DeploymentClient,
     udf_server_version: String,
+    started: Instant,
 }
 
 /// The typecheck done before `start_push`.
@@ -279,6 +287,14 @@ struct EarlyTypecheck {
 }
 
 impl Run<'_> {
+    /// `[verbose]` timing of the push's phases.
+    fn timing(&self, phase: &str) {
+        crate::output::verbose(&format!(
+            "Push: {phase} after {} ms",
+            self.started.elapsed().as_millis()
+        ));
+    }
+
     fn dashboard_page(&self, page: &str) -> String {
         let host = self.ctx.dashboard_host();
         match &self.target.deployment_name {
@@ -354,6 +370,7 @@ impl Run<'_> {
                 .await
                 .map_err(with_files)?;
         }
+        self.timing("schema ready");
 
         if self.options.verbose || self.options.dry_run {
             self.output
@@ -392,6 +409,7 @@ impl Run<'_> {
             .await
             .map_err(with_files)?
         };
+        self.timing("finish_push answered");
         diff::print_finish_diff(
             self.output,
             &start_push,
@@ -421,8 +439,6 @@ impl Run<'_> {
         let bundle_options = BundleOptions {
             live_component_sources: options.live_component_sources,
         };
-        let functions_dir = config.functions_dir(self.pusher.project_root());
-        observed.push(functions_dir.clone());
 
         self.output.progress("Finding component definitions...");
         let graph = {
@@ -430,12 +446,14 @@ impl Run<'_> {
             bundler.component_graph(config, &bundle_options).await?
         };
         observed.extend(graph.input_files.iter().cloned());
+        self.timing("found components");
 
         let settings = CodegenSettings::new(config, self.codegen_writes(), options.commonjs);
         if options.codegen {
             self.output.progress("Generating server code...");
             let _s = span.child("doInitialComponentCodegen");
             observed.extend(codegen_step::initial(&graph, &settings, self.output)?);
+            self.timing("initial codegen done");
         }
 
         if let Some(dir) = &options.debug_bundle_path {
@@ -459,6 +477,7 @@ impl Run<'_> {
             bundler.bundle_app(config, &graph, &bundle_options).await?
         };
         observed.extend(app.input_files.iter().cloned());
+        self.timing("bundled");
 
         // The typecheck runs alongside hashing and the advisory checks.
         let typechecker = Typechecker::new(
@@ -514,7 +533,13 @@ impl Run<'_> {
         let checks_and_request = async {
             let request = prepare_request.await?;
             let sizes = request.component_module_sizes();
-            let body = request.to_json().into_bytes();
+            let json = request.to_json();
+            let body = request::brotli_compress(json.as_bytes());
+            crate::output::verbose(&format!(
+                "Compressed {:.2}KiB to {:.2}KiB",
+                json.len() as f64 / 1024.0,
+                body.len() as f64 / 1024.0
+            ));
             let check_ctx = checks::CheckContext {
                 client: &self.client,
                 output: self.output,
@@ -529,6 +554,7 @@ impl Run<'_> {
         let (early, prepared) = tokio::join!(early_typecheck, checks_and_request);
         let (request, body, sizes) = prepared?;
         let early = early?;
+        self.timing("hashes, checks and early typecheck done");
         span.set_property("v8_size", sizes.v8_size.to_string());
         span.set_property("v8_count", sizes.v8_count.to_string());
         span.set_property("node_size", sizes.node_size.to_string());
@@ -555,6 +581,7 @@ impl Run<'_> {
                 .map_err(|e| self.refine_push_error(e))?
         };
         drop(request);
+        self.timing("start_push answered");
         if options.verbose {
             self.output.message(&format!(
                 "startPush: {}",
@@ -572,6 +599,7 @@ impl Run<'_> {
             observed.extend(final_changes.iter().cloned());
         }
 
+        self.timing("final codegen done");
         self.output.progress("Running TypeScript...");
         {
             let _s = span.child("typeCheckFunctionsInMode");

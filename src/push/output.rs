@@ -34,7 +34,7 @@ pub struct ConsoleOutput;
 
 impl PushOutput for ConsoleOutput {
     fn progress(&self, text: &str) {
-        crate::output::change_spinner(text);
+        crate::output::progress(text);
     }
     fn step_done(&self, text: &str) {
         crate::output::success(text);
