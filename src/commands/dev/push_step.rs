@@ -24,7 +24,7 @@ struct DevOutput {
 impl PushOutput for DevOutput {
     fn progress(&self, text: &str) {
         if self.animated {
-            crate::output::change_spinner(text);
+            crate::output::progress(text);
         }
     }
     fn step_done(&self, text: &str) {
