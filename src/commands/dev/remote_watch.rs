@@ -14,7 +14,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::http::{DeploymentClient, DeploymentRequest};
+use crate::http::{DeploymentClient, DeploymentRequest, RetryPolicy};
 
 /// How often the deployment is asked again.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -36,19 +36,24 @@ pub enum RemoteTrigger {
 /// Watches the deployment for a [`RemoteTrigger`].
 pub struct RemoteWatch {
     client: Option<DeploymentClient>,
+    interval: Duration,
 }
 
 impl RemoteWatch {
     pub fn new(client: DeploymentClient) -> RemoteWatch {
         RemoteWatch {
             client: Some(client),
+            interval: POLL_INTERVAL,
         }
     }
 
     /// Never fires.
     #[cfg(test)]
     pub fn disabled() -> RemoteWatch {
-        RemoteWatch { client: None }
+        RemoteWatch {
+            client: None,
+            interval: POLL_INTERVAL,
+        }
     }
 
     /// Returns when the watched state changes (never for
@@ -58,7 +63,9 @@ impl RemoteWatch {
         let (Some(client), Some(body)) = (&self.client, query_body(trigger)) else {
             return std::future::pending().await;
         };
-        let request = DeploymentRequest::new(Method::POST, "/api/query").json(&body);
+        let mut request = DeploymentRequest::new(Method::POST, "/api/query").json(&body);
+        // A failed poll is simply skipped: the next one comes soon.
+        request.retry = RetryPolicy::None;
         let mut baseline: Option<Value> = None;
         loop {
             if let Ok(Some(answer)) = client.send_json(&request).await
@@ -71,7 +78,7 @@ impl RemoteWatch {
                     Some(_) => {}
                 }
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(self.interval).await;
         }
     }
 }
@@ -102,6 +109,49 @@ fn query_body(trigger: &RemoteTrigger) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wiremock::matchers::{body_partial_json, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[tokio::test]
+    async fn fires_when_the_answer_changes() {
+        let server = MockServer::start().await;
+        let answer = |v: i64| {
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "success", "value": v, "logLines": []}))
+        };
+        Mock::given(method("POST"))
+            .and(path("/api/query"))
+            .and(body_partial_json(
+                json!({"path": "_system/cli/queryEnvironmentVariables"}),
+            ))
+            .respond_with(answer(1))
+            .up_to_n_times(3)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/query"))
+            .respond_with(answer(2))
+            .mount(&server)
+            .await;
+        let http = crate::http::HttpClient::new(&crate::env::Env::default()).unwrap();
+        let mut watch = RemoteWatch::new(DeploymentClient::new(http, &server.uri(), "key"));
+        watch.interval = Duration::from_millis(10);
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            watch.wait_for(&RemoteTrigger::EnvVars),
+        )
+        .await
+        .expect("a change is noticed");
+        let polls = server.received_requests().await.unwrap().len();
+        assert_eq!(polls, 4, "baseline, two unchanged answers, then the change");
+        // Nothing to watch: never fires.
+        let idle = tokio::time::timeout(
+            Duration::from_millis(100),
+            watch.wait_for(&RemoteTrigger::None),
+        );
+        assert!(idle.await.is_err());
+    }
 
     #[test]
     fn query_bodies() {
