@@ -103,12 +103,15 @@ impl Env {
     }
 
     /// Merge `./.env.local` then `./.env` (relative to `cwd`, no search
-    /// upwards). Missing or unreadable files are skipped.
+    /// upwards). Missing or unreadable files are skipped; text that is not
+    /// UTF-8 is decoded with replacement characters, as the official CLI does.
     pub fn merge_project_dotenv_files(&mut self, cwd: &Path) {
         for name in DOTENV_FILES {
             let path = cwd.join(name);
-            if let Ok(contents) = std::fs::read_to_string(&path) {
-                self.merge_dotenv(Path::new(name), &contents);
+            // Bytes that are not UTF-8 (a Latin-1 comment) must not hide the
+            // whole file: decode as Node does, with U+FFFD replacements.
+            if let Ok(bytes) = std::fs::read(&path) {
+                self.merge_dotenv(Path::new(name), &String::from_utf8_lossy(&bytes));
             }
         }
     }

@@ -118,20 +118,105 @@ pub enum EnvFileChange {
 }
 
 /// Apply an edit to a file on disk, atomically (temporary file + rename; an
-/// existing file keeps its permissions).
+/// existing file keeps its permissions). Bytes that are not UTF-8 (a Latin-1
+/// comment, say) are kept as they are; the official CLI replaces them with
+/// U+FFFD.
 pub fn update_env_file(path: &Path, edit: &EnvFileEdit) -> std::io::Result<EnvFileChange> {
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    match changed_env_file(existing.as_deref(), edit) {
+    let existing = read_existing(path)?;
+    match changed_env_bytes(existing.as_deref(), edit)? {
         None => Ok(EnvFileChange::Unchanged),
-        Some(text) => {
-            crate::fsutil::write_atomic(path, text.as_bytes(), None)?;
+        Some(bytes) => {
+            crate::fsutil::write_atomic(path, &bytes, None)?;
             Ok(EnvFileChange::Written)
         }
     }
+}
+
+/// Check, before doing anything that cannot be undone (such as creating a
+/// deploy key on the server), that [`update_env_file`] could edit `path`: its
+/// folder exists, and the file, if present, is readable and editable.
+pub fn check_env_file_editable(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        ));
+    }
+    let existing = read_existing(path)?;
+    if let Some(bytes) = existing
+        && std::str::from_utf8(&bytes).is_err()
+    {
+        decode_preserving(&bytes)?;
+    }
+    Ok(())
+}
+
+fn read_existing(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`changed_env_file`] on raw bytes: bytes that are not UTF-8 are carried
+/// through unchanged.
+pub fn changed_env_bytes(
+    existing: Option<&[u8]>,
+    edit: &EnvFileEdit,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let Some(bytes) = existing else {
+        return Ok(changed_env_file(None, edit).map(String::into_bytes));
+    };
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(changed_env_file(Some(text), edit).map(String::into_bytes));
+    }
+    let decoded = decode_preserving(bytes)?;
+    Ok(changed_env_file(Some(&decoded), edit).map(|text| encode_preserving(&text)))
+}
+
+/// Stand-ins for bytes that are not UTF-8: byte `b` (always >= 0x80 in an
+/// invalid sequence) becomes the private-use character `ESCAPE_BASE + b`.
+const ESCAPE_BASE: u32 = 0x10_FF00;
+
+fn is_escape(c: char) -> bool {
+    (ESCAPE_BASE..=ESCAPE_BASE + 0xFF).contains(&(c as u32))
+}
+
+/// Decode text that is not valid UTF-8, mapping each invalid byte to a private-use stand-in so that the
+/// text editor can work on it and [`encode_preserving`] can restore it.
+fn decode_preserving(bytes: &[u8]) -> std::io::Result<String> {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        if chunk.valid().chars().any(is_escape) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it mixes characters from the end of Unicode plane 16 with bytes that are not UTF-8; convert it to UTF-8 first",
+            ));
+        }
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push(char::from_u32(ESCAPE_BASE + u32::from(b)).expect("valid code point"));
+        }
+    }
+    Ok(out)
+}
+
+fn encode_preserving(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if is_escape(c) {
+            out.push((c as u32 - ESCAPE_BASE) as u8);
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    out
 }
 
 /// Byte range of one assignment: `start..end` covers the whole lines
@@ -149,19 +234,23 @@ struct Span {
 /// Lines as `(start, content_end, end)` byte offsets (`content_end` excludes
 /// the `\n` / `\r\n` terminator).
 fn lines(content: &str) -> Vec<(usize, usize, usize)> {
+    // npm dotenv turns `\r\n` and a lone `\r` into `\n` before parsing, so
+    // a lone `\r` ends a line too (found by fuzzing: `X=1\rA=old` assigns A).
     let mut out = Vec::new();
     let bytes = content.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
-        let (content_end, end) = match content[start..].find('\n') {
+        let (content_end, end) = match bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
             Some(i) => {
-                let nl = start + i;
-                let ce = if nl > start && bytes[nl - 1] == b'\r' {
-                    nl - 1
+                let at = start + i;
+                if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    (at, at + 2)
                 } else {
-                    nl
-                };
-                (ce, nl + 1)
+                    (at, at + 1)
+                }
             }
             None => (bytes.len(), bytes.len()),
         };
@@ -231,6 +320,31 @@ fn closes(text: &str, q: char) -> bool {
     false
 }
 
+/// `[export ]KEY:` and nothing else on the line: the offset of KEY.
+fn bare_colon_key(line: &str) -> Option<usize> {
+    let body = line.strip_suffix(':')?;
+    let (key_start, _, _) = parse_assignment(&format!("{body}: "))?;
+    let key = &body[key_start..];
+    (!key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+    .then_some(key_start)
+}
+
+/// The last line of a value that starts on line `first` (text `value`):
+/// itself, or the line that closes a quote it opens.
+fn closing_line(content: &str, all: &[(usize, usize, usize)], first: usize, value: &str) -> usize {
+    if let Some(q) = open_quote(value) {
+        for (j, &(s, ce, _)) in all.iter().enumerate().skip(first + 1) {
+            if closes(&content[s..ce], q) {
+                return j;
+            }
+        }
+    }
+    first
+}
+
 fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
     let all = lines(content);
     let mut spans = Vec::new();
@@ -238,6 +352,27 @@ fn assignment_spans(content: &str, name: &str) -> Vec<Span> {
     while i < all.len() {
         let (start, content_end, _) = all[i];
         let line = &content[start..content_end];
+        // `KEY:` with nothing after the colon: npm dotenv's `:\s+?` takes the
+        // line break as its one required space and reads the next line as
+        // the value (found by fuzzing), so that line is not an assignment
+        // of its own.
+        if let Some(key_start) = bare_colon_key(line)
+            && i + 1 < all.len()
+            && all[i + 1].0 < all[i + 1].1
+        {
+            let (next_start, next_end, _) = all[i + 1];
+            let last = closing_line(content, &all, i + 1, &content[next_start..next_end]);
+            if &line[key_start..line.len() - 1] == name {
+                spans.push(Span {
+                    start,
+                    key_start: start + key_start,
+                    terminator_start: all[last].1,
+                    end: all[last].2,
+                });
+            }
+            i = last + 1;
+            continue;
+        }
         let Some((key_start, key, value_start)) = parse_assignment(line) else {
             i += 1;
             continue;
@@ -347,6 +482,25 @@ mod tests {
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n"),
                 Some("A=\"x\nCONVEX_DEPLOY_KEY=inside\"\n\nCONVEX_DEPLOY_KEY=K\n"),
             ),
+            // `KEY:` with nothing after the colon takes the next line as its
+            // value (npm dotenv): that line is not an assignment.
+            (
+                Some("B:\nCONVEX_DEPLOY_KEY=x\nCONVEX_DEPLOY_KEY=old\n"),
+                Some("B:\nCONVEX_DEPLOY_KEY=x\nCONVEX_DEPLOY_KEY=K\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY:\nold\nA=1\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nA=1\n"),
+            ),
+            // A lone CR ends a line, as in npm dotenv.
+            (
+                Some("X=1\rCONVEX_DEPLOY_KEY=old\rY=2\n"),
+                Some("X=1\rCONVEX_DEPLOY_KEY=K\rY=2\n"),
+            ),
+            (
+                Some("CONVEX_DEPLOY_KEY=a\nX=1\rCONVEX_DEPLOY_KEY=b\n"),
+                Some("CONVEX_DEPLOY_KEY=K\nX=1\r"),
+            ),
             // CRLF file, appended in CRLF.
             (
                 Some("FOO=bar\r\n"),
@@ -412,5 +566,35 @@ mod tests {
         );
         let missing_dir = dir.path().join("nope").join(".env");
         assert!(update_env_file(&missing_dir, &edit).is_err());
+        assert!(check_env_file_editable(&missing_dir).is_err());
+        assert!(check_env_file_editable(&path).is_ok());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_survive_an_edit() {
+        let edit = EnvFileEdit::new("CONVEX_DEPLOY_KEY", "dev:a|b");
+        let latin1 = b"# caf\xe9\r\nOTHER=\xff\xfe\r\n";
+        let out = changed_env_bytes(Some(latin1), &edit).unwrap().unwrap();
+        assert_eq!(
+            out,
+            b"# caf\xe9\r\nOTHER=\xff\xfe\r\n\r\nCONVEX_DEPLOY_KEY=dev:a|b\r\n"
+        );
+        let replaced = changed_env_bytes(Some(b"CONVEX_DEPLOY_KEY=\xe9\nX=\xe9\n"), &edit)
+            .unwrap()
+            .unwrap();
+        assert_eq!(replaced, b"CONVEX_DEPLOY_KEY=dev:a|b\nX=\xe9\n");
+        // A file that already holds our stand-in characters is refused, not
+        // corrupted.
+        let ambiguous = "A=\u{10FFE9}\n".as_bytes().to_vec();
+        let mut mixed = ambiguous.clone();
+        mixed.push(0xe9);
+        assert!(changed_env_bytes(Some(&mixed), &edit).is_err());
+        // ...but is fine when it is valid UTF-8 and so needs no stand-ins.
+        let mut expected = ambiguous.clone();
+        expected.extend_from_slice(b"\nCONVEX_DEPLOY_KEY=dev:a|b\n");
+        assert_eq!(
+            changed_env_bytes(Some(&ambiguous), &edit).unwrap().unwrap(),
+            expected
+        );
     }
 }

@@ -38,6 +38,12 @@ pub const CONVEX_IGNORE_SUSPICIOUS_ENV_VARS: &str = "CONVEX_IGNORE_SUSPICIOUS_EN
 pub const OPENID_CLIENT_TIMEOUT: &str = "OPENID_CLIENT_TIMEOUT";
 /// Secret for the hidden username/password login (test accounts only).
 pub const WORKOS_API_SECRET: &str = "WORKOS_API_SECRET";
+/// Test-only: every HTTP retry delay becomes this many milliseconds (the
+/// number of retries stays the official CLI's). Unset: 1 ms, 1 s, 2 s, 4 s,
+/// 8 s, 16 s plus jitter.
+pub const CONVEX_TEST_RETRY_DELAY_MS: &str = "CONVEX_TEST_RETRY_DELAY_MS";
+/// Test-only: the HTTP read timeout in milliseconds (default 300 000).
+pub const CONVEX_TEST_HTTP_TIMEOUT_MS: &str = "CONVEX_TEST_HTTP_TIMEOUT_MS";
 
 /// Proxy for `https://` targets (upper-case form switches proxying on).
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
@@ -181,6 +187,14 @@ pub const ALL: &[(&str, &str)] = &[
         "identity-provider request timeout (ms)",
     ),
     (WORKOS_API_SECRET, "password login secret (tests)"),
+    (
+        CONVEX_TEST_RETRY_DELAY_MS,
+        "test-only: HTTP retry delay (ms)",
+    ),
+    (
+        CONVEX_TEST_HTTP_TIMEOUT_MS,
+        "test-only: HTTP read timeout (ms)",
+    ),
     (HTTPS_PROXY, "proxy for https targets"),
     (HTTP_PROXY, "proxy for http targets"),
     (HTTPS_PROXY_LOWER, "proxy for https targets (lower case)"),

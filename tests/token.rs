@@ -135,8 +135,15 @@ async fn create_save_env_into_a_missing_folder_fails_without_a_partial_file() {
     ])
     .assert()
     .code(1)
-    .stderr(contains("could not write it"));
+    .stderr(contains("No key was created"));
     assert!(!s.project.path().join("missing").exists());
+    // Checked before the key is created on the server.
+    let reqs = s.requests().await;
+    assert!(
+        !reqs
+            .iter()
+            .any(|r| r.url.path().ends_with("/create_deploy_key"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -47,6 +47,7 @@ pub fn deploy_key_from_env(env: &Env) -> anyhow::Result<Option<String>> {
     let Some(raw) = raw_deploy_key(env) else {
         return Ok(None);
     };
+    let raw = trim_deploy_key(raw, deploy_key_var_name(env));
     if raw == IGNORE_SENTINEL {
         return Ok(None);
     }
@@ -58,6 +59,29 @@ pub fn deploy_key_from_env(env: &Env) -> anyhow::Result<Option<String>> {
         return Err(fail(message));
     }
     Ok(Some(raw.to_string()))
+}
+
+/// A deploy key never holds whitespace or quotes, but CI secret stores,
+/// `docker --env-file` and copy-paste add them (`" dev:x|y "`, a trailing
+/// newline). The official CLI keeps them, then misreads the key's kind and
+/// sends an `Authorization` header the server rejects; we drop them, with a
+/// warning (once) that names the variable but not the key.
+fn trim_deploy_key<'a>(raw: &'a str, var: &str) -> &'a str {
+    let mut key = raw.trim();
+    for quote in ['"', '\''] {
+        if key.len() >= 2 && key.starts_with(quote) && key.ends_with(quote) {
+            key = key[1..key.len() - 1].trim();
+        }
+    }
+    if key != raw {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            crate::output::warning(&format!(
+                "Ignoring the whitespace or quotes around the value of {var}."
+            ));
+        }
+    }
+    key
 }
 
 /// Which variable the user set the deploy key in (for messages):
@@ -228,6 +252,30 @@ pub fn lenient_base64_decode(input: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surrounding_whitespace_and_quotes_are_dropped() {
+        for raw in [
+            " dev:a-b-1|ey ",
+            "dev:a-b-1|ey\n",
+            "\"dev:a-b-1|ey\"",
+            "'dev:a-b-1|ey'",
+            " \" dev:a-b-1|ey\"\r\n",
+        ] {
+            let env = Env::from_pairs([("CONVEX_DEPLOY_KEY", raw)]);
+            assert_eq!(
+                deploy_key_from_env(&env).unwrap().as_deref(),
+                Some("dev:a-b-1|ey"),
+                "{raw:?}"
+            );
+        }
+        // A lone quote is not a pair.
+        let env = Env::from_pairs([("CONVEX_DEPLOY_KEY", "\"dev:a-b-1|ey")]);
+        assert_eq!(
+            deploy_key_from_env(&env).unwrap().as_deref(),
+            Some("\"dev:a-b-1|ey")
+        );
+    }
 
     #[test]
     fn classification_table() {

@@ -141,8 +141,11 @@ async fn select(
 /// Read an `--env-file` (relative to the working directory).
 pub fn read_env_file(cwd: &Path, path: &str) -> Result<Env> {
     let full = cwd.join(path);
-    match std::fs::read_to_string(&full) {
-        Ok(text) => Ok(Env::from_file_only(Path::new(path), &text)),
+    match std::fs::read(&full) {
+        Ok(bytes) => Ok(Env::from_file_only(
+            Path::new(path),
+            &String::from_utf8_lossy(&bytes),
+        )),
         Err(_) => Err(fail(format!(
             "The env file `{path}` given with --env-file does not exist (or cannot be read)."
         ))),

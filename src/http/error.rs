@@ -52,15 +52,76 @@ impl FetchError {
     }
 }
 
+/// What the CLI was doing when a management-API request to `url` failed,
+/// for the first words of the message (`None` for endpoints not listed;
+/// the push pipeline names its deployment calls itself).
+pub fn step_of(url: &str) -> Option<&'static str> {
+    let path = url.split('?').next().unwrap_or(url);
+    const STEPS: &[(&str, &str)] = &[
+        (
+            "/team_and_project",
+            "look up the deployment's team and project",
+        ),
+        (
+            "/authorize_within_current_project",
+            "get the deployment's credentials",
+        ),
+        (
+            "/authorize_prod",
+            "get the production deployment's credentials",
+        ),
+        (
+            "/authorize_preview",
+            "get the preview deployment's credentials",
+        ),
+        (
+            "/provision_and_authorize",
+            "get the dev deployment's credentials",
+        ),
+        ("/url_for_key", "look up the deploy key's deployment"),
+        (
+            "/team_and_project_for_key",
+            "look up the deploy key's team and project",
+        ),
+        ("/create_deploy_key", "create the deploy key"),
+        ("/delete_deploy_key", "delete the deploy key"),
+        (
+            "/create_personal_access_token",
+            "exchange the login token for an access token",
+        ),
+        (
+            "/check_opt_ins",
+            "check which terms of service need accepting",
+        ),
+        ("/accept_opt_ins", "accept the terms of service"),
+        ("/api/teams", "list your teams"),
+    ];
+    STEPS
+        .iter()
+        .find(|(suffix, _)| path.ends_with(suffix))
+        .map(|(_, step)| *step)
+}
+
+fn write_step(f: &mut fmt::Formatter<'_>, url: &str) -> fmt::Result {
+    match step_of(url) {
+        Some(step) => write!(f, "Could not {step}. "),
+        None => Ok(()),
+    }
+}
+
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FetchError::Status(s) => s.fmt(f),
-            FetchError::Network { url, detail } => write!(
-                f,
-                "Could not reach {url}: {detail}\nCheck your internet connection (and HTTPS_PROXY / NO_PROXY if you use a proxy), then try again."
-            ),
+            FetchError::Network { url, detail } => {
+                write_step(f, url)?;
+                write!(
+                    f,
+                    "Could not reach {url}: {detail}\nCheck your internet connection (and HTTPS_PROXY / NO_PROXY if you use a proxy), then try again."
+                )
+            }
             FetchError::Decode { url, detail } => {
+                write_step(f, url)?;
                 write!(f, "Unexpected response from {url}: {detail}")
             }
         }
@@ -72,6 +133,7 @@ impl fmt::Display for StatusError {
         if let Some(message) = &self.deprecated {
             return f.write_str(message);
         }
+        write_step(f, &self.url)?;
         if self.status == 403
             && let Some(message) = &self.message
         {
@@ -125,6 +187,19 @@ pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) 
             }
         }
         Err(_) => (None, None),
+    }
+}
+
+/// The headers arrived but the body did not, whole (the connection closed
+/// or stalled half way). Not retried, as the official CLI (its `fetch` has
+/// already resolved by then).
+pub(crate) fn cut_off(url: &str, err: &reqwest::Error) -> FetchError {
+    FetchError::Decode {
+        url: url.to_string(),
+        detail: format!(
+            "the answer was cut off before its end ({}); try again",
+            describe(err)
+        ),
     }
 }
 

@@ -206,10 +206,10 @@ impl ManagementClient {
         let deprecation_state = header(&response, "x-convex-deprecation-state");
         let deprecation_message = header(&response, "x-convex-deprecation-message");
         let content_length_zero = response.content_length() == Some(0);
-        let bytes = response.bytes().await.map_err(|e| FetchError::Network {
-            url: url.clone(),
-            detail: describe(&e),
-        })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| super::error::cut_off(&url, &e))?;
         if !status.is_success() {
             let deprecated = match deprecation_state.as_deref() {
                 None => None,

@@ -41,7 +41,8 @@ use crate::env_vars;
 /// operating system's minutes-long default (Node's undici uses 10 s too).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest silence while waiting for response headers or body bytes (Node's
-/// undici default is 300 s for both).
+/// undici default is 300 s for both). Tests shorten it with
+/// `CONVEX_TEST_HTTP_TIMEOUT_MS`.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The value of the `Convex-Client` header: `npm-cli-1.48.0`, or
@@ -57,9 +58,19 @@ pub fn convex_client_header(process_env: &Env) -> String {
 /// and user agent. `process_env` is the real process environment (proxy
 /// settings are read at start-up, not from `.env.local`).
 pub fn client_builder(process_env: &Env) -> Result<reqwest::ClientBuilder> {
+    let test_ms = |var| {
+        process_env
+            .non_empty(var)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_millis)
+    };
+    if let Some(delay) = test_ms(env_vars::CONVEX_TEST_RETRY_DELAY_MS) {
+        retry::set_delay_override(delay);
+    }
+    let read_timeout = test_ms(env_vars::CONVEX_TEST_HTTP_TIMEOUT_MS).unwrap_or(READ_TIMEOUT);
     let mut builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
+        .read_timeout(read_timeout)
         .user_agent(format!("convex-cli-native/{}", crate::REFERENCE_VERSION))
         // Only our own proxy rule below, never reqwest's reading of the
         // lower-case variables on its own.

@@ -9,9 +9,10 @@ use std::path::Path;
 use super::{describe_refusal, resolve_target};
 use crate::commands::SelectionArgs;
 use crate::context::{Context, ContextOptions};
-use crate::env_file::{EnvFileChange, EnvFileEdit, update_env_file};
+use crate::env_file::{EnvFileChange, EnvFileEdit, check_env_file_editable, update_env_file};
 use crate::env_vars;
 use crate::error::fail;
+use crate::http::FetchError;
 use crate::output;
 
 /// Creates a deploy key that, when set as `CONVEX_DEPLOY_KEY`, scopes all
@@ -49,15 +50,36 @@ async fn create(
 ) -> Result<()> {
     let target = resolve_target(ctx, flags).await?;
     let deployment = describe_refusal(target, "create")?;
+    // A key that cannot be saved would be left on the server: check the file
+    // first.
+    if let Some(save_env) = &args.save_env {
+        let file = save_env.as_deref().unwrap_or(".env.local");
+        if let Err(e) = check_env_file_editable(&ctx.cwd.join(file)) {
+            return Err(fail(format!(
+                "Cannot save a deploy key in {file}: {e}. No key was created."
+            )));
+        }
+    }
 
     output::start_spinner(&format!("Creating deploy key for {deployment}..."));
-    let response = ctx
+    let response = match ctx
         .management()?
         .platform_post(
             &format!("/deployments/{deployment}/create_deploy_key"),
             &json!({"name": args.name}),
         )
-        .await?;
+        .await
+    {
+        Ok(response) => response,
+        // The server answered 2xx, so the key probably exists.
+        Err(e @ FetchError::Decode { .. }) => {
+            return Err(fail(format!(
+                "{e}\nThe key \"{}\" was probably created anyway: delete it with `npx convex deployment token delete {}` before trying again.",
+                args.name, args.name
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let Some(deploy_key) = response
         .as_ref()
         .and_then(|v| v.get("deployKey"))
