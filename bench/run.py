@@ -188,7 +188,13 @@ def deploy_scenario(extra_modules):
 
 
 def start_push_bodies(records):
-    return [r.get("body") for r in records if r.get("path") == "/api/deploy2/start_push"]
+    # The mock logs a decoded JSON body as {"decoded_from": ..., "json": ...}.
+    bodies = []
+    for r in records:
+        if r.get("path") == "/api/deploy2/start_push":
+            body = r.get("body")
+            bodies.append(body.get("json", body) if isinstance(body, dict) else body)
+    return bodies
 
 
 def scenario_deploy_unchanged(cli):

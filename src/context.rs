@@ -176,7 +176,10 @@ impl Context {
 
     /// A deployment-API client.
     pub fn deployment_client(&self, url: &str, admin_key: &str) -> Result<DeploymentClient> {
-        Ok(DeploymentClient::new(self.http()?, url, admin_key))
+        let deploy_key_var = deploy_key::raw_deploy_key(&self.env)
+            .map(|_| deploy_key::deploy_key_var_name(&self.env));
+        Ok(DeploymentClient::new(self.http()?, url, admin_key)
+            .with_advice(self.deprecation_printed.clone(), deploy_key_var))
     }
 
     /// A version-API client (`CONVEX_VERSION_API_ORIGIN` from the merged env).

@@ -75,6 +75,79 @@ pub const CI: &str = "CI";
 /// Any value: no colours.
 pub const NO_COLOR: &str = "NO_COLOR";
 
+// Push pipeline and `deploy` (build-environment detection).
+/// Overrides the esbuild binary the bundler runs.
+pub const ESBUILD_BINARY_PATH: &str = "ESBUILD_BINARY_PATH";
+/// Tables with at least this many documents make index deletions ask first.
+pub const CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING: &str =
+    "CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING";
+/// Tables with at least this many documents make blocking backfills ask first.
+pub const CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING: &str =
+    "CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING";
+/// Schema walks over at least this many bytes are reported on dry runs.
+pub const CONVEX_MIN_BYTES_FOR_SCHEMA_WALK_WARNING: &str =
+    "CONVEX_MIN_BYTES_FOR_SCHEMA_WALK_WARNING";
+/// Vercel: `production` for production builds.
+pub const VERCEL_ENV: &str = "VERCEL_ENV";
+/// Vercel: the branch being built.
+pub const VERCEL_GIT_COMMIT_REF: &str = "VERCEL_GIT_COMMIT_REF";
+/// Vercel: the commit being built.
+pub const VERCEL_GIT_COMMIT_SHA: &str = "VERCEL_GIT_COMMIT_SHA";
+/// Netlify: `production` for production builds.
+pub const CONTEXT: &str = "CONTEXT";
+/// Netlify: the branch being built.
+pub const HEAD: &str = "HEAD";
+/// Netlify: the commit being built.
+pub const COMMIT_REF: &str = "COMMIT_REF";
+/// Cloudflare Pages: the branch being built.
+pub const CF_PAGES_BRANCH: &str = "CF_PAGES_BRANCH";
+/// Cloudflare Pages: the commit being built.
+pub const CF_PAGES_COMMIT_SHA: &str = "CF_PAGES_COMMIT_SHA";
+/// Cloudflare Workers: the branch being built.
+pub const WORKERS_CI_BRANCH: &str = "WORKERS_CI_BRANCH";
+/// Cloudflare Workers: the commit being built.
+pub const WORKERS_CI_COMMIT_SHA: &str = "WORKERS_CI_COMMIT_SHA";
+/// GitHub Actions marker.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// GitHub Actions: the commit being built.
+pub const GITHUB_SHA: &str = "GITHUB_SHA";
+/// GitHub Actions: the pull request's branch.
+pub const GITHUB_HEAD_REF: &str = "GITHUB_HEAD_REF";
+/// GitLab CI marker.
+pub const GITLAB_CI: &str = "GITLAB_CI";
+/// GitLab CI: the commit being built.
+pub const CI_COMMIT_SHA: &str = "CI_COMMIT_SHA";
+/// GitLab CI: the branch being built.
+pub const CI_COMMIT_REF_NAME: &str = "CI_COMMIT_REF_NAME";
+/// Render marker.
+pub const RENDER: &str = "RENDER";
+/// Render: the commit being built.
+pub const RENDER_GIT_COMMIT: &str = "RENDER_GIT_COMMIT";
+/// Railway marker.
+pub const RAILWAY_ENVIRONMENT: &str = "RAILWAY_ENVIRONMENT";
+/// Railway: the commit being built.
+pub const RAILWAY_GIT_COMMIT_SHA: &str = "RAILWAY_GIT_COMMIT_SHA";
+/// CircleCI marker.
+pub const CIRCLECI: &str = "CIRCLECI";
+/// CircleCI: the commit being built.
+pub const CIRCLE_SHA1: &str = "CIRCLE_SHA1";
+/// Google Cloud Build (with PROJECT_ID, PROJECT_NUMBER, LOCATION).
+pub const BUILD_ID: &str = "BUILD_ID";
+/// Google Cloud Build marker.
+pub const PROJECT_ID: &str = "PROJECT_ID";
+/// Google Cloud Build marker.
+pub const PROJECT_NUMBER: &str = "PROJECT_NUMBER";
+/// Google Cloud Build marker.
+pub const LOCATION: &str = "LOCATION";
+/// Google Cloud Build: the commit being built.
+pub const SHORT_SHA: &str = "SHORT_SHA";
+/// Heroku marker.
+pub const HEROKU_APP_NAME: &str = "HEROKU_APP_NAME";
+/// Heroku marker.
+pub const DYNO: &str = "DYNO";
+/// Heroku: the commit being built.
+pub const HEROKU_BUILD_COMMIT: &str = "HEROKU_BUILD_COMMIT";
+
 /// Every variable above, with its meaning (for docs and the uniqueness test).
 pub const ALL: &[(&str, &str)] = &[
     (CONVEX_DEPLOY_KEY, "deploy key of any kind"),
@@ -135,6 +208,55 @@ pub const ALL: &[(&str, &str)] = &[
     (CF_PAGES, "Cloudflare Pages build environment"),
     (WORKERS_CI, "Cloudflare Workers build environment"),
     (CI, "running in CI"),
+    (
+        ESBUILD_BINARY_PATH,
+        "esbuild binary to bundle with (instead of the project's)",
+    ),
+    (
+        CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING,
+        "index-deletion warning threshold (documents)",
+    ),
+    (
+        CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING,
+        "index-backfill warning threshold (documents)",
+    ),
+    (
+        CONVEX_MIN_BYTES_FOR_SCHEMA_WALK_WARNING,
+        "slow schema validation threshold (bytes)",
+    ),
+    (VERCEL_ENV, "Vercel environment (`production`, ...)"),
+    (VERCEL_GIT_COMMIT_REF, "Vercel branch"),
+    (VERCEL_GIT_COMMIT_SHA, "Vercel commit"),
+    (CONTEXT, "Netlify build context"),
+    (HEAD, "Netlify branch"),
+    (COMMIT_REF, "Netlify commit"),
+    (CF_PAGES_BRANCH, "Cloudflare Pages branch"),
+    (CF_PAGES_COMMIT_SHA, "Cloudflare Pages commit"),
+    (WORKERS_CI_BRANCH, "Cloudflare Workers branch"),
+    (WORKERS_CI_COMMIT_SHA, "Cloudflare Workers commit"),
+    (GITHUB_ACTIONS, "GitHub Actions marker"),
+    (GITHUB_SHA, "GitHub Actions commit"),
+    (GITHUB_HEAD_REF, "GitHub pull-request branch"),
+    (GITLAB_CI, "GitLab CI marker"),
+    (CI_COMMIT_SHA, "GitLab CI commit"),
+    (CI_COMMIT_REF_NAME, "GitLab CI branch"),
+    (RENDER, "Render marker"),
+    (RENDER_GIT_COMMIT, "Render commit"),
+    (RAILWAY_ENVIRONMENT, "Railway marker"),
+    (RAILWAY_GIT_COMMIT_SHA, "Railway commit"),
+    (CIRCLECI, "CircleCI marker"),
+    (CIRCLE_SHA1, "CircleCI commit"),
+    (
+        BUILD_ID,
+        "Google Cloud Build marker (with PROJECT_ID, PROJECT_NUMBER, LOCATION)",
+    ),
+    (PROJECT_ID, "Google Cloud Build marker"),
+    (PROJECT_NUMBER, "Google Cloud Build marker"),
+    (LOCATION, "Google Cloud Build marker"),
+    (SHORT_SHA, "Google Cloud Build commit"),
+    (HEROKU_APP_NAME, "Heroku marker"),
+    (DYNO, "Heroku marker"),
+    (HEROKU_BUILD_COMMIT, "Heroku commit"),
     (NO_COLOR, "disable colours"),
 ];
 

@@ -16,6 +16,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod bundler;
 pub mod cli;
 pub mod codegen;
@@ -35,6 +36,7 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod watch;
 
 /// The version of the official CLI this binary stands in for. It is what
 /// `--version` prints and what the `Convex-Client` header carries.

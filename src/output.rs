@@ -77,6 +77,11 @@ fn paint(code: &str, text: &str) -> String {
     }
 }
 
+/// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
+pub fn colors_enabled() -> bool {
+    settings().color
+}
+
 /// Bold text when colours are on.
 pub fn bold(text: &str) -> String {
     paint("1", text)
@@ -155,6 +160,12 @@ pub fn is_verbose() -> bool {
     settings().verbose
 }
 
+/// Whether spinners are animated (stderr is a terminal, not CI); otherwise
+/// each spinner is one `- text` line.
+pub fn spinner_is_animated() -> bool {
+    settings().animate
+}
+
 /// Start a spinner (replacing any active one).
 pub fn start_spinner(text: &str) {
     stop_spinner();
@@ -181,6 +192,17 @@ pub fn change_spinner(text: &str) {
             *current = text.to_string();
         }
         None => eprintln_raw(text),
+    }
+}
+
+/// Show `text` on the active spinner, or start one (so progress after a
+/// `✔` line keeps spinning on a terminal; `- text` lines otherwise).
+pub fn progress(text: &str) {
+    let active = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+    if active {
+        change_spinner(text);
+    } else {
+        start_spinner(text);
     }
 }
 
@@ -260,6 +282,22 @@ pub fn prompt_yes_no(question: &str, default: Option<bool>) -> anyhow::Result<bo
         confirm = confirm.default(d);
     }
     confirm.interact().map_err(prompt_error)
+}
+
+/// Pick one of `choices` (arrow keys, Enter); returns its index. Without a
+/// terminal: fails (exit 1) naming the question.
+pub fn prompt_select(question: &str, choices: &[String], default: usize) -> anyhow::Result<usize> {
+    if !stdin_is_terminal() {
+        return Err(not_interactive(question));
+    }
+    stop_spinner();
+    let theme = dialoguer::theme::SimpleTheme;
+    dialoguer::Select::with_theme(&theme)
+        .with_prompt(question.trim_end_matches(':'))
+        .items(choices)
+        .default(default.min(choices.len().saturating_sub(1)))
+        .interact()
+        .map_err(prompt_error)
 }
 
 /// `2024-01-02T03:04:05.678Z`, as JavaScript's `Date.toISOString`.

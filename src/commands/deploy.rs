@@ -1,7 +1,33 @@
-//! `convex deploy`: flags only for now; the body is built by the deploy issue.
-//! Selection: [`crate::credentials::SelectionFlags`] with `implicit_prod`.
+//! `convex deploy`: push the functions to a production, preview, project
+//! or self-hosted deployment (typically from CI with `CONVEX_DEPLOY_KEY`).
+//!
+//! Order (the reference's): choose the target (deploy key lookups), the
+//! non-production build guard, then either the preview flow (claim the
+//! preview deployment, `--cmd`, push, `--preview-run`) or the existing
+//! deployment flow (credentials, banner, confirmation when the target is
+//! not the configured deployment, then `--cmd` and the push, with the
+//! version check and usage warning alongside). The push itself is
+//! [`crate::push::Pusher::push`].
+
+use anyhow::Result;
+use futures_util::future::Either;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
 
 use super::{CodegenMode, TypecheckMode};
+use crate::context::{Context, ContextOptions};
+use crate::credentials::{
+    self, DeploymentFields, DeploymentSelection, DeploymentType, ExistingSource, LoadOptions,
+    ProjectSelection, SelectionFlags, deploy_key,
+};
+use crate::env_vars;
+use crate::error::{Failure, fail};
+use crate::output;
+use crate::push::{
+    self, ConsoleOutput, PushChecks, PushOptions, PushResult, PushTarget, Pusher, announce,
+    environment,
+};
 
 /// `--check-build-environment <mode>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -109,11 +135,583 @@ impl Args {
     }
 }
 
-/// Not native yet: the deploy issue builds this body on top of
-/// [`crate::credentials`] and [`crate::http`].
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    Err(crate::error::fail(
-        "`convex deploy` is not available in this build of the native CLI yet. \
-         Run `npx convex deploy` with the official CLI for now.",
-    ))
+/// Run `convex deploy`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let flags = args.selection_flags();
+    let ctx = Context::new(ContextOptions::from(&flags))?;
+    super::block_on(deploy(&ctx, &args, &flags))
+}
+
+async fn deploy(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<()> {
+    // esbuild starts now, while the deployment is looked up; a problem with
+    // the project is reported when the push needs it, after any
+    // deployment error (as the official CLI orders them).
+    let pusher = Pusher::start(ctx);
+    let selection = credentials::get_deployment_selection(ctx, flags).await?;
+
+    if args.check_build_environment == CheckBuildEnvironment::Enable
+        && environment::is_non_prod_build_environment(&ctx.env)
+        && let DeploymentSelection::Existing {
+            source: ExistingSource::DeployKey,
+            fields: Some(fields),
+            ..
+        } = &selection
+        && fields.deployment_type == DeploymentType::Prod
+    {
+        return Err(fail(format!(
+            "Detected a non-production build environment and \"{}\" for a production Convex deployment.\n\
+             This is probably unintentional: preview builds should use a preview deploy key. \
+             Pass `--check-build-environment disable` if you really mean to deploy to production from here.",
+            env_vars::CONVEX_DEPLOY_KEY
+        )));
+    }
+
+    if let DeploymentSelection::Anonymous { .. } = selection {
+        output::message(
+            "You are currently developing anonymously with a locally running project.\n\
+             To deploy your Convex app to the cloud, log in by running `npx convex login`.\n\
+             See https://docs.convex.dev/production for more information on how Convex cloud works and instructions on how to set up hosting.",
+        );
+        return Err(Failure::silent(1).into());
+    }
+
+    let message = args
+        .message
+        .clone()
+        .or_else(|| environment::default_deploy_message(&ctx.env));
+
+    if let DeploymentSelection::Preview {
+        preview_deploy_key, ..
+    } = &selection
+    {
+        return deploy_to_preview(ctx, args, preview_deploy_key, message, pusher).await;
+    }
+
+    if args.preview_create.is_some() {
+        let name = match &selection {
+            DeploymentSelection::WithinProject {
+                target:
+                    ProjectSelection::DeploymentName {
+                        deployment_name, ..
+                    },
+                ..
+            } => Some(deployment_name.clone()),
+            DeploymentSelection::Existing {
+                fields: Some(fields),
+                ..
+            } => Some(fields.deployment_name.clone()),
+            _ => None,
+        };
+        let place = match name {
+            Some(name) => format!(
+                "at {}/dp/{name}/settings#preview-deploy-keys",
+                ctx.dashboard_host()
+            ),
+            None => "on the dashboard".to_string(),
+        };
+        return Err(fail(format!(
+            "Preview deployments can only be created with preview deploy keys. Generate a preview deploy key {place} and set the {} environment variable with it.",
+            env_vars::CONVEX_DEPLOY_KEY
+        )));
+    }
+
+    deploy_to_existing(ctx, args, &selection, message, pusher).await
+}
+
+/// The checks of a deploy to a prod (or otherwise existing) deployment.
+fn existing_checks(args: &Args) -> PushChecks {
+    PushChecks::deploy(
+        args.skip_large_indexes_check,
+        args.allow_deleting_large_indexes,
+        args.allow_unstaging_schema,
+    )
+}
+
+fn push_options(
+    args: &Args,
+    checks: PushChecks,
+    dry_run: bool,
+    message: Option<String>,
+    cwd: &Path,
+) -> PushOptions {
+    PushOptions {
+        dry_run,
+        verbose: args.verbose,
+        codegen: args.codegen == CodegenMode::Enable,
+        codegen_debug: args.debug,
+        commonjs: false,
+        typecheck: args.typecheck,
+        typecheck_components: args.typecheck_components,
+        debug_bundle_path: args.debug_bundle_path.as_ref().map(|p| cwd.join(p)),
+        write_push_request: args.write_push_request.as_ref().map(|p| cwd.join(p)),
+        live_component_sources: args.live_component_sources,
+        push_all_modules: args.push_all_modules,
+        checks,
+        message,
+        stop_after_start_push: false,
+    }
+}
+
+async fn deploy_to_existing(
+    ctx: &Context,
+    args: &Args,
+    selection: &DeploymentSelection,
+    message: Option<String>,
+    pusher: PushResult<Pusher>,
+) -> Result<()> {
+    let creds =
+        credentials::load_selected_deployment_credentials(ctx, selection, LoadOptions::default())
+            .await?;
+    announce::announce_deployment_target(
+        "Deploying code to deployment:",
+        &creds.url,
+        creds.fields.as_ref(),
+        ctx.dashboard_host(),
+    );
+    let fields = creds.fields.clone();
+
+    if let Some((Some(configured_name), configured_type)) = selection.name_and_type()
+        && fields.as_ref().map(|f| &f.deployment_name) != Some(&configured_name)
+        && !args.yes
+        && !confirm_push_to_other(
+            ctx,
+            &configured_name,
+            configured_type.as_ref(),
+            fields.as_ref(),
+            &creds.url,
+        )?
+    {
+        return Err(Failure::silent(1).into());
+    }
+
+    let target = PushTarget {
+        url: creds.url.clone(),
+        admin_key: creds.admin_key.clone(),
+        deployment_name: fields.as_ref().map(|f| f.deployment_name.clone()),
+        deployment_type: fields.as_ref().map(|f| f.deployment_type.clone()),
+    };
+    let push = async {
+        warn_about_authkit(ctx, args);
+        run_cmd(ctx, args, &target.url, &target.admin_key, args.dry_run).await?;
+        let options = push_options(args, existing_checks(args), args.dry_run, message, &ctx.cwd);
+        push_with_spinner(ctx, pusher, &target, &options).await
+    };
+    let advisory = async {
+        if let Some(f) = &fields {
+            tokio::join!(
+                usage_state_warning(ctx, &f.deployment_name),
+                version_check(ctx)
+            );
+        }
+    };
+    let result = with_advisory(push, advisory).await;
+    result?;
+    output::success(&format!(
+        "{} Convex functions to {}",
+        if args.dry_run {
+            "Would have deployed"
+        } else {
+            "Deployed"
+        },
+        target.url
+    ));
+    Ok(())
+}
+
+/// Runs `main` with `advisory` alongside. Once `main` succeeds, `advisory`
+/// gets a moment to finish (its messages belong before the final line);
+/// when `main` fails it is dropped.
+async fn with_advisory<T>(
+    main: impl std::future::Future<Output = Result<T>>,
+    advisory: impl std::future::Future<Output = ()>,
+) -> Result<T> {
+    let main = std::pin::pin!(main);
+    let advisory = std::pin::pin!(advisory);
+    match futures_util::future::select(main, advisory).await {
+        Either::Left((result, advisory)) => {
+            if result.is_ok() {
+                let _ = tokio::time::timeout(ADVISORY_GRACE, advisory).await;
+            }
+            result
+        }
+        Either::Right(((), main)) => main.await,
+    }
+}
+
+/// How long a finished deploy waits for the version check and usage
+/// warning.
+const ADVISORY_GRACE: Duration = Duration::from_secs(3);
+
+/// Prompt when the resolved target is not the configured deployment (a
+/// `CONVEX_DEPLOYMENT` dev setup deploying to prod). The question goes to
+/// stdout and the command fails when there is no terminal.
+fn confirm_push_to_other(
+    ctx: &Context,
+    configured_name: &str,
+    configured_type: Option<&DeploymentType>,
+    fields: Option<&DeploymentFields>,
+    url: &str,
+) -> Result<bool> {
+    let requested_type = fields
+        .map(|f| f.deployment_type.as_str().to_string())
+        .unwrap_or_default();
+    let requested_name = fields
+        .map(|f| f.deployment_name.clone())
+        .unwrap_or_default();
+    let url_var = environment::suggested_url_env_var_names(&ctx.cwd).convex_url;
+    output::message(&format!(
+        "You're currently developing against your {} deployment\n\n  {configured_name} (set in CONVEX_DEPLOYMENT)\n\nYour {} deployment {} serves traffic at:\n\n  {url_var}={}\n\nMake sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n",
+        output::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
+        output::bold(&requested_type),
+        output::bold(&requested_name),
+        output::bold(url),
+    ));
+    output::prompt_yes_no(
+        &format!(
+            "Do you want to push your code to your {requested_type} deployment {requested_name} now?"
+        ),
+        Some(true),
+    )
+}
+
+async fn push_with_spinner(
+    ctx: &Context,
+    pusher: PushResult<Pusher>,
+    target: &PushTarget,
+    options: &PushOptions,
+) -> Result<()> {
+    let pusher = pusher.map_err(Failure::from)?;
+    output::start_spinner(&format!(
+        "Deploying to {}...{}",
+        target.url,
+        if options.dry_run { " [dry run]" } else { "" }
+    ));
+    let result = pusher.push(ctx, target, options, &ConsoleOutput).await;
+    pusher.stop();
+    // The completion report is not sent: the official CLI exits before it
+    // leaves (its request is fire-and-forget), and waiting would only slow
+    // CI down.
+    result.map(|_| ()).map_err(|e| Failure::from(e).into())
+}
+
+/// `convex.json`'s `authKit` asks the official CLI to provision WorkOS
+/// before building; this CLI does not do that yet.
+fn warn_about_authkit(ctx: &Context, args: &Args) {
+    if args.skip_workos_check {
+        return;
+    }
+    if let Ok(config) = crate::project::ProjectConfig::read(&ctx.cwd)
+        && config.auth_kit.is_some()
+    {
+        output::warning(
+            "convex.json configures WorkOS AuthKit, which this CLI does not provision. \
+             Make sure the WorkOS environment variables are set on the deployment \
+             (or pass --skip-workos-check to hide this warning).",
+        );
+    }
+}
+
+/// `--cmd`: run the build command with the deployment's canonical URLs set.
+async fn run_cmd(
+    ctx: &Context,
+    args: &Args,
+    url: &str,
+    admin_key: &str,
+    dry_run: bool,
+) -> Result<()> {
+    let Some(cmd) = &args.cmd else {
+        return Ok(());
+    };
+    let names = environment::suggested_url_env_var_names(&ctx.cwd);
+    let url_var = args
+        .cmd_url_env_var_name
+        .clone()
+        .unwrap_or_else(|| names.convex_url.to_string());
+    let site_var = names.convex_site_url;
+    output::start_spinner(&format!(
+        "Running '{cmd}' with environment variables \"{url_var}\" and \"{site_var}\" set...{}",
+        if dry_run { " [dry run]" } else { "" }
+    ));
+    if !dry_run {
+        let client = ctx.deployment_client(url, admin_key)?;
+        let (cloud_url, site_url) = push::api::canonical_urls(&client)
+            .await
+            .map_err(Failure::from)?;
+        output::stop_spinner();
+        let mut command = shell_command(cmd);
+        ctx.env.apply_to_tokio_command(&mut command);
+        command.env(&url_var, &cloud_url).env(site_var, &site_url);
+        let status = command
+            .status()
+            .await
+            .map_err(|e| fail(format!("Could not run '{cmd}': {e}")))?;
+        if !status.success() {
+            return Err(fail(format!(
+                "'{cmd}' failed{}. Fix the command (it ran with {url_var}={cloud_url}), or run the deploy without --cmd.",
+                match status.code() {
+                    Some(code) => format!(" with exit code {code}"),
+                    None => " (killed by a signal)".to_string(),
+                }
+            )));
+        }
+    }
+    output::success(&format!(
+        "{} \"{cmd}\" with environment variables \"{url_var}\" and \"{site_var}\" set",
+        if dry_run { "Would have run" } else { "Ran" }
+    ));
+    Ok(())
+}
+
+/// `sh -c <cmd>` (`cmd /d /s /c` on Windows), as Node's `shell: true`.
+fn shell_command(cmd: &str) -> tokio::process::Command {
+    if cfg!(windows) {
+        let mut c = tokio::process::Command::new("cmd.exe");
+        c.args(["/d", "/s", "/c", cmd]);
+        c
+    } else {
+        let mut c = tokio::process::Command::new("/bin/sh");
+        c.args(["-c", cmd]);
+        c
+    }
+}
+
+/// The deploy of a preview deploy key: claim (or reuse) the preview
+/// deployment named after the branch, push to it, and run `--preview-run`
+/// on a new one.
+async fn deploy_to_preview(
+    ctx: &Context,
+    args: &Args,
+    preview_deploy_key: &str,
+    message: Option<String>,
+    pusher: PushResult<Pusher>,
+) -> Result<()> {
+    let preview_name = args
+        .preview_create
+        .clone()
+        .or_else(|| args.preview_name.clone())
+        .or_else(|| environment::git_branch_from_environment(&ctx.env));
+    let reuse = args.preview_create.is_none();
+    let (team_slug, project_slug) = deploy_key::preview_key_slugs(preview_deploy_key)?;
+    let Some(preview_name) = preview_name else {
+        return Err(fail(
+            "`npx convex deploy` to a preview deployment could not determine the preview name. Provide one using `--preview-name`",
+        ));
+    };
+
+    if args.dry_run {
+        output::success(&format!(
+            "Would have claimed preview deployment for \"{preview_name}\""
+        ));
+        run_cmd(
+            ctx,
+            args,
+            "https://<PREVIEW DEPLOYMENT>.convex.cloud",
+            "preview-deployment-admin-key",
+            true,
+        )
+        .await?;
+        output::success(&format!(
+            "Would have deployed Convex functions to preview deployment for \"{preview_name}\""
+        ));
+        if let Some(f) = &args.preview_run {
+            output::message(&format!("Would have run function \"{f}\""));
+        }
+        return Ok(());
+    }
+
+    let project_selection = ProjectSelection::TeamAndProjectSlugs {
+        team_slug: team_slug.clone(),
+        project_slug: project_slug.clone(),
+    };
+    let data = ctx
+        .management()?
+        .big_brain_post(
+            "claim_preview_deployment",
+            Some(&json!({
+                "projectSelection": project_selection.to_json(),
+                "identifier": preview_name,
+                "reuse": reuse,
+            })),
+        )
+        .await?
+        .unwrap_or(Value::Null);
+    let text = |name: &str| data.get(name).and_then(Value::as_str).map(str::to_string);
+    let (Some(admin_key), Some(url), Some(deployment_name)) = (
+        text("adminKey"),
+        text("instanceUrl"),
+        text("deploymentName"),
+    ) else {
+        return Err(fail(
+            "Unexpected answer while claiming the preview deployment (no URL or admin key). Try again, and contact Convex support if it persists.",
+        ));
+    };
+    let is_new = data
+        .get("isNewDeployment")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let fields = DeploymentFields {
+        deployment_name: deployment_name.clone(),
+        deployment_type: DeploymentType::Preview,
+        team_slug: Some(team_slug),
+        project_slug: Some(project_slug),
+        reference: text("reference"),
+        is_default: false,
+    };
+    announce::announce_deployment_target(
+        "Deploying code to deployment:",
+        &url,
+        Some(&fields),
+        ctx.dashboard_host(),
+    );
+    warn_about_authkit(ctx, args);
+    run_cmd(ctx, args, &url, &admin_key, false).await?;
+
+    let target = PushTarget {
+        url: url.clone(),
+        admin_key: admin_key.clone(),
+        deployment_name: Some(deployment_name),
+        deployment_type: Some(DeploymentType::Preview),
+    };
+    let options = push_options(
+        args,
+        PushChecks::preview(is_new, args.skip_large_indexes_check),
+        false,
+        message,
+        &ctx.cwd,
+    );
+    let pusher = pusher.map_err(Failure::from)?;
+    output::start_spinner(&format!("Deploying to {url}..."));
+    let pushed = pusher.push(ctx, &target, &options, &ConsoleOutput).await;
+    pusher.stop();
+    let outcome = pushed.map_err(Failure::from)?;
+    output::success(&format!("Deployed Convex functions to {url}"));
+
+    if let Some(function) = args.preview_run.as_ref().filter(|_| is_new) {
+        let config = crate::project::ProjectConfig::read(&ctx.cwd).ok();
+        let functions = config
+            .as_ref()
+            .map(|c| c.functions.clone())
+            .unwrap_or_else(|| crate::project::DEFAULT_FUNCTIONS_DIR.to_string());
+        let path = push::function_call::parse_function_name(function, &functions, &ctx.cwd)
+            .map_err(fail)?;
+        let client = ctx.deployment_client(&url, &admin_key)?;
+        let version = push::installed_convex_version(&ctx.cwd)
+            .unwrap_or_else(|| crate::REFERENCE_VERSION.to_string());
+        // The push report goes out while the function runs, as with the
+        // official CLI (whose process is still alive then).
+        let report = async {
+            if let Some(report) = outcome.completion_report {
+                report.send().await;
+            }
+        };
+        let no_args = json!({});
+        let call = push::function_call::run_function(&client, &version, &path, &no_args, None);
+        let ((), result) = tokio::join!(report, call);
+        let (value, logs) = result.map_err(Failure::from)?;
+        for line in logs {
+            match line {
+                Value::String(s) => output::message(&format!("[CONVEX {path}] {s}")),
+                other => output::message(&format!("[CONVEX {path}] {other}")),
+            }
+        }
+        output::success(&format!("Finished running function \"{function}\""));
+        if !value.is_null() {
+            output::data(&serde_json::to_string_pretty(&value).unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+/// `GET /v1/version`: print the server's notice, if any. Advisory.
+async fn version_check(ctx: &Context) {
+    let Ok(client) = ctx.version_client() else {
+        return;
+    };
+    match client.get("/v1/version").await {
+        Ok(Some(data)) => {
+            if let Some(message) = data.get("message").and_then(Value::as_str) {
+                output::message(message);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => output::verbose(&format!("Version check failed: {e}")),
+    }
+}
+
+/// With an account token: warn when the team is near or over its limits.
+/// Advisory.
+async fn usage_state_warning(ctx: &Context, deployment_name: &str) {
+    if !ctx.auth().is_some_and(|a| a.is_access_token())
+        || ctx.env.get(env_vars::CONVEX_AGENT_MODE) == Some("anonymous")
+        || deployment_name.starts_with("anonymous-")
+    {
+        return;
+    }
+    let Ok(management) = ctx.management() else {
+        return;
+    };
+    let data = match management
+        .big_brain_get(&format!("deployment/{deployment_name}/team_and_project"))
+        .await
+    {
+        Ok(Some(d)) => d,
+        Ok(None) => return,
+        Err(e) => {
+            output::verbose(&format!("Skipping usage state warning: {e}"));
+            return;
+        }
+    };
+    let (Some(team_id), Some(team)) = (
+        data.get("teamId").and_then(Value::as_i64),
+        data.get("team").and_then(Value::as_str),
+    ) else {
+        return;
+    };
+    let usage_path = format!("dashboard/teams/{team_id}/usage/team_usage_state");
+    let limits_path = format!("dashboard/teams/{team_id}/get_spending_limits");
+    let (usage, limits) = tokio::join!(
+        management.big_brain_get(&usage_path),
+        management.big_brain_get(&limits_path),
+    );
+    let (usage, limits) = match (usage, limits) {
+        (Ok(u), Ok(l)) => (u.unwrap_or(Value::Null), l.unwrap_or(Value::Null)),
+        (Err(e), _) | (_, Err(e)) => {
+            output::verbose(&format!("Skipping usage state warning: {e}"));
+            return;
+        }
+    };
+    let usage_state = usage.get("usageState").and_then(Value::as_str);
+    let spending = limits.get("state").and_then(Value::as_str);
+    let (title, subtitle) = if spending == Some("Disabled") {
+        (
+            "Your projects are disabled because you exceeded your spending limit.",
+            "Increase it from the dashboard to re-enable your projects.",
+        )
+    } else {
+        match usage_state {
+            Some("Approaching") => (
+                "Your projects are approaching the Free plan limits.",
+                "Consider upgrading to avoid service interruption.",
+            ),
+            Some("Exceeded") => (
+                "Your projects are above the Free plan limits.",
+                "Decrease your usage or upgrade to avoid service interruption.",
+            ),
+            Some("Disabled") => (
+                "Your projects are disabled because the team exceeded Free plan limits.",
+                "Decrease your usage or upgrade to reenable your projects.",
+            ),
+            Some("Paused") => (
+                "Your projects are disabled because the team previously exceeded Free plan limits.",
+                "Restore your projects by going to the dashboard.",
+            ),
+            _ => return,
+        }
+    };
+    output::warning(title);
+    output::warning(subtitle);
+    output::warning(&format!(
+        "Visit {}/t/{team} to learn more.",
+        ctx.dashboard_host()
+    ));
 }

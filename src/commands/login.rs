@@ -156,7 +156,8 @@ fn default_device_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-async fn perform_login(ctx: &Context, args: &Args) -> Result<()> {
+/// The login flow itself (also run by `dev` when it needs an account).
+pub(crate) async fn perform_login(ctx: &Context, args: &Args) -> Result<()> {
     let device_name = match &args.device_name {
         Some(name) if !name.is_empty() => name.clone(),
         _ => {

@@ -30,7 +30,7 @@ pub mod selector;
 
 pub use resolve::{
     Access, DeploymentCredentials, DeploymentFields, LoadOptions, check_access_to_project,
-    load_selected_deployment_credentials,
+    load_selected_deployment_credentials, provision_deployment,
 };
 pub use selection::{
     build_environment, configured_deployment_type, get_deployment_selection,

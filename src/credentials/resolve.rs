@@ -342,6 +342,34 @@ async fn provision_and_authorize(
     })
 }
 
+/// The member's dev deployment (created when missing) or the project's prod
+/// deployment of a team's project: `POST
+/// /api/deployment/provision_and_authorize` (`dev` after choosing a project).
+pub async fn provision_deployment(
+    ctx: &Context,
+    team_slug: &str,
+    project_slug: &str,
+    deployment_type: &str,
+) -> Result<DeploymentCredentials> {
+    let target = ProjectSelection::TeamAndProjectSlugs {
+        team_slug: team_slug.to_string(),
+        project_slug: project_slug.to_string(),
+    };
+    let result = provision_and_authorize(ctx, &target, deployment_type).await?;
+    Ok(DeploymentCredentials {
+        url: result.url,
+        admin_key: result.admin_key,
+        fields: Some(DeploymentFields {
+            deployment_name: result.deployment_name,
+            deployment_type: result.deployment_type,
+            team_slug: Some(team_slug.to_string()),
+            project_slug: Some(project_slug.to_string()),
+            reference: result.reference,
+            is_default: result.is_default,
+        }),
+    })
+}
+
 async fn authorize_post(ctx: &Context, path: &str, body: Value) -> Result<Authorized> {
     let data = ctx.management()?.big_brain_post(path, Some(&body)).await?;
     authorized_from(data, None)

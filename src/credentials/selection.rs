@@ -226,7 +226,7 @@ async fn from_env(
                 let var = deploy_key::deploy_key_var_name(env);
                 let Some(name) = name else {
                     return Err(fail(format!(
-                        "The value of {var} is not a complete deploy key (it has no `|`). Set {var} to a new key from your Convex dashboard (deployment settings)."
+                        "The value of {var} is not a complete deploy key (it has no `|`). Please set {var} to a new key which you can find on your Convex dashboard (deployment settings)."
                     )));
                 };
                 let management = ctx.management()?;

@@ -9,6 +9,8 @@
 
 use reqwest::Method;
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::{describe, parse_error_body};
 use super::retry::{MAX_RETRIES, retry_delay};
@@ -21,6 +23,8 @@ pub enum RetryPolicy {
     Default,
     /// Only network errors.
     NetworkOnly,
+    /// Network errors and 5xx answers (best-effort calls).
+    NetworkOrServerError,
     /// Never.
     None,
 }
@@ -66,6 +70,10 @@ pub struct DeploymentClient {
     http: HttpClient,
     url: String,
     admin_key: String,
+    /// Shared "deprecation warning already printed" flag; `None`: never warn.
+    deprecation_printed: Option<Arc<AtomicBool>>,
+    /// The variable holding a deploy key in scope (named in 403 advice).
+    deploy_key_var: Option<&'static str>,
 }
 
 const NO_RETRY_STATUSES: [u16; 11] = [400, 401, 402, 403, 405, 406, 412, 413, 414, 415, 416];
@@ -76,6 +84,45 @@ impl DeploymentClient {
             http,
             url: deployment_url.to_string(),
             admin_key: admin_key.to_string(),
+            deprecation_printed: None,
+            deploy_key_var: None,
+        }
+    }
+
+    /// Print deprecation warnings from `x-convex-deprecation-*` headers
+    /// (once per `flag`), and name `deploy_key_var` in 403 advice.
+    pub fn with_advice(
+        mut self,
+        deprecation_printed: Arc<AtomicBool>,
+        deploy_key_var: Option<&'static str>,
+    ) -> DeploymentClient {
+        self.deprecation_printed = Some(deprecation_printed);
+        self.deploy_key_var = deploy_key_var;
+        self
+    }
+
+    /// The admin key requests are sent with.
+    pub fn admin_key(&self) -> &str {
+        &self.admin_key
+    }
+
+    /// Warn (once) when a response says this CLI version is deprecated.
+    /// The official CLI checks this on `get_config_hashes` answers and on
+    /// every error answer.
+    pub fn check_deprecation(&self, response: &reqwest::Response) {
+        let state = response.headers().get("x-convex-deprecation-state");
+        if state.is_none() {
+            return;
+        }
+        let message = response
+            .headers()
+            .get("x-convex-deprecation-message")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(no deprecation message included)");
+        if let Some(flag) = &self.deprecation_printed
+            && !flag.swap(true, Ordering::SeqCst)
+        {
+            crate::output::warning(message);
         }
     }
 
@@ -108,10 +155,16 @@ impl DeploymentClient {
         loop {
             let mut builder = self
                 .http
-                .reqwest()
+                .reqwest_for(&url)
                 .request(req.method.clone(), &url)
-                .header("Authorization", format!("Convex {}", self.admin_key))
-                .header("Convex-Client", self.http.convex_client());
+                .header("Authorization", format!("Convex {}", self.admin_key));
+            if !req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("convex-client"))
+            {
+                builder = builder.header("Convex-Client", self.http.convex_client());
+            }
             if !req
                 .headers
                 .iter()
@@ -136,6 +189,7 @@ impl DeploymentClient {
                         RetryPolicy::Default => {
                             status == 404 || (idempotent && !NO_RETRY_STATUSES.contains(&status))
                         }
+                        RetryPolicy::NetworkOrServerError => status >= 500,
                         _ => false,
                     };
                     retry.then(|| format!("status {status}"))
@@ -145,7 +199,7 @@ impl DeploymentClient {
                 (RetryPolicy::None, _) => false,
                 (RetryPolicy::NetworkOnly, Err(_)) => true,
                 (RetryPolicy::NetworkOnly, Ok(_)) => false,
-                (RetryPolicy::Default, _) => true,
+                (RetryPolicy::Default | RetryPolicy::NetworkOrServerError, _) => true,
             };
             match retry_reason {
                 Some(reason) if may_retry && attempt < req.max_retries => {
@@ -169,6 +223,25 @@ impl DeploymentClient {
                 Ok(resp) if resp.status().is_success() => Ok(resp),
                 Ok(resp) => {
                     let status = resp.status();
+                    let deprecated = match resp
+                        .headers()
+                        .get("x-convex-deprecation-state")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        Some("Deprecated") => Some(
+                            resp.headers()
+                                .get("x-convex-deprecation-message")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or(
+                                    "This version of the Convex CLI is no longer supported; upgrade it.",
+                                )
+                                .to_string(),
+                        ),
+                        _ => {
+                            self.check_deprecation(&resp);
+                            None
+                        }
+                    };
                     let bytes = resp.bytes().await.unwrap_or_default();
                     let (code, message) = parse_error_body(&bytes);
                     Err(FetchError::Status(Box::new(StatusError {
@@ -178,8 +251,8 @@ impl DeploymentClient {
                         status_text: status.canonical_reason().unwrap_or("").to_string(),
                         code,
                         message,
-                        deprecated: None,
-                        deploy_key_var: None,
+                        deprecated,
+                        deploy_key_var: self.deploy_key_var,
                     })))
                 }
             };

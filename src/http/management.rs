@@ -140,7 +140,7 @@ impl ManagementClient {
         let url = self.big_brain_url("authorize");
         let result = self
             .http
-            .reqwest()
+            .reqwest_for(&url)
             .head(&url)
             .header("Authorization", auth_header)
             .header("Convex-Client", self.http.convex_client())
@@ -167,7 +167,7 @@ impl ManagementClient {
         let response = loop {
             let mut request = self
                 .http
-                .reqwest()
+                .reqwest_for(&url)
                 .request(method.clone(), &url)
                 .header("Convex-Client", self.http.convex_client());
             if let Some(auth) = &self.auth_header {

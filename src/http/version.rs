@@ -33,7 +33,7 @@ impl VersionClient {
         let url = format!("{}{}", self.origin, path);
         let mut request = self
             .http
-            .reqwest()
+            .reqwest_for(&url)
             .get(&url)
             .header("Convex-Client", self.http.convex_client())
             .header(

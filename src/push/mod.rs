@@ -1,1 +1,983 @@
-//! The deploy2 push pipeline: bundle, hash, start_push, wait_for_schema, finish_push.
+//! The push pipeline shared by `deploy`, `dev` and `codegen`: bundle the
+//! functions, generate `_generated/`, typecheck, and send them with the
+//! deploy2 protocol.
+//!
+//! ```ignore
+//! let pusher = Pusher::start(&ctx)?;          // starts esbuild once
+//! let outcome = pusher
+//!     .push(&ctx, &target, &options, &ConsoleOutput)
+//!     .await?;                                 // as often as needed
+//! if let Some(report) = outcome.completion_report { report.send().await; }
+//! pusher.stop();
+//! ```
+//!
+//! One push, in order (the reference's, except where noted):
+//! 1. `package.json` must list `convex`; `convex.json` is read.
+//! 2. Component discovery; initial codegen (stubs so imports resolve).
+//! 3. Bundling (definitions, schemas, functions) with the project's esbuild.
+//! 4. `get_config_hashes` (unless `push_all_modules`): unchanged modules go
+//!    by hash only.
+//! 5. Advisory checks (`evaluate_schema`, prompts) — see [`checks`].
+//! 6. **Typecheck**, before `start_push` (the reference typechecks after
+//!    `start_push`; see [`run_typecheck_early`]). It runs alongside 4–5.
+//! 7. `start_push`; final codegen from its `analysis`.
+//! 8. `wait_for_schema` until done (index backfill / validation progress).
+//! 9. With `verbose` or `dry_run`: a second `get_config_hashes` and a summary
+//!    of what changes on the server.
+//! 10. `finish_push`; index and component changes are printed.
+//! 11. The spans for `report_push_completed` are handed back to the caller
+//!     ([`CompletionReport`]), who decides whether to send them.
+//!
+//! Nothing is printed directly: all output goes through [`PushOutput`].
+//! Errors carry an [`ErrorCategory`] for `convex dev`'s retry logic.
+
+pub mod announce;
+pub mod api;
+pub mod checks;
+pub mod codegen_step;
+pub mod diff;
+pub mod environment;
+pub mod error;
+pub mod function_call;
+pub mod output;
+pub mod request;
+pub mod tracing;
+pub mod typecheck;
+
+pub use checks::{CheckMode, PushChecks};
+pub use error::{ErrorCategory, PushError, PushResult};
+pub use output::{ConsoleOutput, PushOutput, RecordingOutput};
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::bundler::{BundleOptions, Bundler, ComponentGraph};
+use crate::commands::TypecheckMode;
+use crate::context::Context;
+use crate::credentials::DeploymentType;
+use crate::http::DeploymentClient;
+use crate::project::ProjectConfig;
+use api::{SchemaStatus, StartPushResponse};
+use codegen_step::{CodegenSettings, CodegenWrites};
+use tracing::{CompletedSpan, Reporter, Span};
+use typecheck::{TypecheckOutcome, Typechecker};
+
+/// Where a push goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushTarget {
+    pub url: String,
+    pub admin_key: String,
+    /// `None` for self-hosted deployments and `--url`/`--admin-key`.
+    pub deployment_name: Option<String>,
+    pub deployment_type: Option<DeploymentType>,
+}
+
+/// How to push.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// `dryRun: true` in every push body; codegen lists instead of writing.
+    pub dry_run: bool,
+    /// Print the `start_push` answer and the full `finish_push` diff.
+    pub verbose: bool,
+    /// Write `_generated/` (initial and final phases).
+    pub codegen: bool,
+    /// Print generated files on stdout instead of writing them (`--debug`).
+    pub codegen_debug: bool,
+    /// Also emit the CommonJS API (`codegen --commonjs`).
+    pub commonjs: bool,
+    pub typecheck: TypecheckMode,
+    /// Also typecheck every non-root component directory.
+    pub typecheck_components: bool,
+    /// Bundle the root, write the bundles here and stop.
+    pub debug_bundle_path: Option<PathBuf>,
+    /// Build the request, write it to `<path>.json` and stop.
+    pub write_push_request: Option<PathBuf>,
+    /// Resolve component packages to their sources.
+    pub live_component_sources: bool,
+    /// Skip `get_config_hashes`: send every module.
+    pub push_all_modules: bool,
+    pub checks: PushChecks,
+    /// Audit-log message for `finish_push`.
+    pub message: Option<String>,
+    /// Stop after `start_push` and final codegen (`convex codegen`).
+    pub stop_after_start_push: bool,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            dry_run: false,
+            verbose: false,
+            codegen: true,
+            codegen_debug: false,
+            commonjs: false,
+            typecheck: TypecheckMode::Try,
+            typecheck_components: false,
+            debug_bundle_path: None,
+            write_push_request: None,
+            live_component_sources: false,
+            push_all_modules: false,
+            checks: PushChecks::default(),
+            message: None,
+            stop_after_start_push: false,
+        }
+    }
+}
+
+/// How far a successful push went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushStage {
+    /// `finish_push` succeeded.
+    Finished,
+    /// `--debug-bundle-path`: bundles written, nothing sent.
+    DebugBundleWritten,
+    /// `--write-push-request`: request written, nothing pushed.
+    PushRequestWritten,
+    /// `stop_after_start_push`: `start_push` and final codegen done.
+    Started,
+}
+
+/// The spans of a finished push, for `report_push_completed`.
+pub struct CompletionReport {
+    client: DeploymentClient,
+    spans: Vec<CompletedSpan>,
+}
+
+impl CompletionReport {
+    /// Sends the report (advisory: failures are only logged verbosely).
+    pub async fn send(self) {
+        api::report_push_completed(&self.client, &self.spans).await;
+    }
+
+    pub fn spans(&self) -> &[CompletedSpan] {
+        &self.spans
+    }
+}
+
+/// A successful push.
+pub struct PushOutcome {
+    pub stage: PushStage,
+    /// The `start_push` answer (when the push got that far).
+    pub start_push: Option<Value>,
+    /// The `finish_push` answer.
+    pub finish_push: Option<Value>,
+    /// Files the push read (esbuild inputs, files tsc read, generated
+    /// files), for `dev`'s watcher.
+    pub observed_files: Vec<PathBuf>,
+    /// Present after a real (not dry-run) finished push.
+    pub completion_report: Option<CompletionReport>,
+}
+
+/// The `convex` version installed in the project (nearest
+/// `node_modules/convex/package.json` at or above `project_root`), sent as
+/// `udfServerVersion` and to `get_config_hashes`. The official CLI sends its
+/// own version, which is the same thing when it runs from the project.
+pub fn installed_convex_version(project_root: &Path) -> Option<String> {
+    project_root
+        .ancestors()
+        .filter(|d| d.file_name().is_none_or(|n| n != "node_modules"))
+        .map(|d| d.join("node_modules/convex/package.json"))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|v| v.get("version")?.as_str().map(str::to_string))
+}
+
+/// Bundles and pushes; keeps one esbuild process for all its pushes.
+pub struct Pusher {
+    bundler: Bundler,
+    project_root: PathBuf,
+}
+
+impl Pusher {
+    /// Checks `package.json` and starts the project's esbuild.
+    pub fn start(ctx: &Context) -> PushResult<Pusher> {
+        Pusher::start_in(
+            &ctx.cwd,
+            ctx.env
+                .non_empty(crate::env_vars::ESBUILD_BINARY_PATH)
+                .map(Path::new),
+        )
+    }
+
+    /// [`Pusher::start`] for an explicit project root.
+    pub fn start_in(project_root: &Path, esbuild_binary_path: Option<&Path>) -> PushResult<Pusher> {
+        crate::project::ensure_has_convex_dependency(project_root, "push")
+            .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
+        let bundler = Bundler::start(project_root, esbuild_binary_path)?;
+        Ok(Pusher {
+            project_root: bundler.project_root().to_path_buf(),
+            bundler,
+        })
+    }
+
+    /// The project root (absolute, symbolic links resolved).
+    pub fn project_root(&self) -> &Path {
+        &self.project_root
+    }
+
+    /// Stops esbuild.
+    pub fn stop(self) {
+        self.bundler.stop();
+    }
+
+    /// One push (see the module docs).
+    pub async fn push(
+        &self,
+        ctx: &Context,
+        target: &PushTarget,
+        options: &PushOptions,
+        output: &dyn PushOutput,
+    ) -> PushResult<PushOutcome> {
+        let reporter = Reporter::default();
+        let mut root_span = Span::root(&reporter, "runComponentsPush");
+        let udf_server_version = installed_convex_version(&self.project_root)
+            .unwrap_or_else(|| crate::REFERENCE_VERSION.to_string());
+        root_span.set_property("cli_version", &udf_server_version);
+        let run = Run {
+            ctx,
+            pusher: self,
+            target,
+            options,
+            output,
+            client: ctx
+                .deployment_client(&target.url, &target.admin_key)
+                .map_err(|e| PushError::fatal(format!("{e:#}")))?,
+            udf_server_version,
+            started: Instant::now(),
+        };
+        let mut outcome = run.run(&mut root_span).await.map_err(|mut e| {
+            e.observed_files.sort();
+            e.observed_files.dedup();
+            e
+        })?;
+        outcome.observed_files.sort();
+        outcome.observed_files.dedup();
+        root_span.end();
+        if outcome.stage == PushStage::Finished && !options.dry_run {
+            outcome.completion_report = Some(CompletionReport {
+                client: run.client.clone(),
+                spans: reporter.spans(),
+            });
+        }
+        Ok(outcome)
+    }
+}
+
+/// One push in progress.
+struct Run<'a> {
+    ctx: &'a Context,
+    pusher: &'a Pusher,
+    target: &'a PushTarget,
+    options: &'a PushOptions,
+    output: &'a dyn PushOutput,
+    client: DeploymentClient,
+    udf_server_version: String,
+    started: Instant,
+}
+
+/// The typecheck done before `start_push`.
+struct EarlyTypecheck {
+    /// Whether its verdict stands whatever final codegen writes (the files
+    /// it checked were already final).
+    authoritative: bool,
+    outcomes: Vec<TypecheckOutcome>,
+}
+
+impl Run<'_> {
+    /// `[verbose]` timing of the push's phases.
+    fn timing(&self, phase: &str) {
+        crate::output::verbose(&format!(
+            "Push: {phase} after {} ms",
+            self.started.elapsed().as_millis()
+        ));
+    }
+
+    fn dashboard_page(&self, page: &str) -> String {
+        let host = self.ctx.dashboard_host();
+        match &self.target.deployment_name {
+            Some(name) => format!("{host}/d/{name}{page}"),
+            None => format!("{host}{page}"),
+        }
+    }
+
+    fn codegen_writes(&self) -> CodegenWrites {
+        if self.options.codegen_debug {
+            CodegenWrites::Debug
+        } else if self.options.dry_run {
+            CodegenWrites::DryRun
+        } else {
+            CodegenWrites::Write
+        }
+    }
+
+    async fn run(&self, root_span: &mut Span) -> PushResult<PushOutcome> {
+        let project_root = self.pusher.project_root();
+        crate::project::ensure_has_convex_dependency(project_root, "push")
+            .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
+        let config = ProjectConfig::read(project_root)
+            .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
+        for warning in config.take_unknown_key_warnings() {
+            self.output.warning(&warning);
+        }
+        let mut observed: Vec<PathBuf> = vec![
+            project_root.join("package.json"),
+            project_root.join(crate::project::CONVEX_JSON),
+        ];
+
+        let mut span = root_span.child("startComponentsPushAndCodegen");
+        let started = self
+            .start_push_and_codegen(&config, &mut span, &mut observed)
+            .await
+            .map_err(|mut e| {
+                if e.observed_files.is_empty() {
+                    e.observed_files = observed.clone();
+                }
+                e
+            })?;
+        span.end();
+        let start_push = match started {
+            Started::Stopped(stage) => {
+                return Ok(PushOutcome {
+                    stage,
+                    start_push: None,
+                    finish_push: None,
+                    observed_files: observed,
+                    completion_report: None,
+                });
+            }
+            Started::Pushed(response) => response,
+        };
+        if self.options.stop_after_start_push {
+            return Ok(PushOutcome {
+                stage: PushStage::Started,
+                start_push: Some(start_push.raw),
+                finish_push: None,
+                observed_files: observed,
+                completion_report: None,
+            });
+        }
+
+        let with_files = |mut e: PushError| {
+            e.observed_files = observed.clone();
+            e
+        };
+        {
+            let span = root_span.child("waitForSchema");
+            self.wait_for_schema(&start_push, &span)
+                .await
+                .map_err(with_files)?;
+        }
+        self.timing("schema ready");
+
+        if self.options.verbose || self.options.dry_run {
+            self.output
+                .progress("Downloading current deployment state...");
+            let remote = api::get_config_hashes(&self.client, &self.udf_server_version)
+                .await
+                .map_err(with_files)?;
+            self.output
+                .progress("Diffing local code and deployment state...");
+            let diff = diff::config_diff(
+                &remote,
+                &self.udf_server_version,
+                config.node.node_version.as_deref(),
+            );
+            self.output.step_done(&format!(
+                "Remote config {} be overwritten with the following changes:\n  {}",
+                if self.options.dry_run {
+                    "would"
+                } else {
+                    "will"
+                },
+                diff.replace('\n', "\n  ")
+            ));
+        }
+
+        let finish = {
+            let span = root_span.child("finishPush");
+            self.output.progress("Finalizing push...");
+            api::finish_push(
+                &self.client,
+                &start_push,
+                self.options.dry_run,
+                self.options.message.as_deref(),
+                &span,
+            )
+            .await
+            .map_err(with_files)?
+        };
+        self.timing("finish_push answered");
+        diff::print_finish_diff(
+            self.output,
+            &start_push,
+            &finish,
+            self.options.verbose,
+            self.options.dry_run,
+            &|page| self.dashboard_page(page),
+        );
+        Ok(PushOutcome {
+            stage: PushStage::Finished,
+            start_push: Some(start_push.raw),
+            finish_push: Some(finish),
+            observed_files: observed,
+            completion_report: None,
+        })
+    }
+
+    /// Steps 2–7 of the module docs.
+    async fn start_push_and_codegen(
+        &self,
+        config: &ProjectConfig,
+        span: &mut Span,
+        observed: &mut Vec<PathBuf>,
+    ) -> PushResult<Started> {
+        let bundler = &self.pusher.bundler;
+        let options = self.options;
+        let bundle_options = BundleOptions {
+            live_component_sources: options.live_component_sources,
+        };
+
+        self.output.progress("Finding component definitions...");
+        let graph = {
+            let _s = span.child("componentGraph");
+            bundler.component_graph(config, &bundle_options).await?
+        };
+        observed.extend(graph.input_files.iter().cloned());
+        self.timing("found components");
+
+        let settings = CodegenSettings::new(config, self.codegen_writes(), options.commonjs);
+        if options.codegen {
+            self.output.progress("Generating server code...");
+            let _s = span.child("doInitialComponentCodegen");
+            observed.extend(codegen_step::initial(&graph, &settings, self.output)?);
+            self.timing("initial codegen done");
+        }
+
+        if let Some(dir) = &options.debug_bundle_path {
+            self.output
+                .progress("Bundling component schemas and implementations...");
+            let bundle = bundler.debug_bundle(config).await?;
+            crate::bundler::write_debug_bundle(dir, &bundle)?;
+            self.output.message(&format!(
+                "Wrote bundle and metadata for modules in the root to {}. Skipping rest of push.",
+                dir.display()
+            ));
+            return Ok(Started::Stopped(PushStage::DebugBundleWritten));
+        }
+
+        self.output.progress("Bundling component definitions...");
+        let app = {
+            let _d = span.child("bundleDefinitions");
+            let _s = span.child("bundleImplementations");
+            self.output
+                .progress("Bundling component schemas and implementations...");
+            bundler.bundle_app(config, &graph, &bundle_options).await?
+        };
+        observed.extend(app.input_files.iter().cloned());
+        self.timing("bundled");
+
+        // The typecheck runs alongside hashing and the advisory checks.
+        let typechecker = Typechecker::new(
+            options.typecheck,
+            self.pusher.project_root(),
+            config.typescript_compiler,
+        );
+        let typecheck_dirs = self.typecheck_dirs(&graph);
+        let early_typecheck =
+            self.run_typecheck_early(&typechecker, &typecheck_dirs, &graph, config, &settings);
+
+        let prepare_request = async {
+            let remote = if options.push_all_modules {
+                None
+            } else {
+                let _s = span.child("getUnchangedModuleHashesFromServer");
+                Some(api::get_config_hashes(&self.client, &self.udf_server_version).await?)
+            };
+            let request = request::build_request(
+                app,
+                remote.as_ref().map(|r| r.module_hashes.as_slice()),
+                &request::RequestParams {
+                    admin_key: &self.target.admin_key,
+                    dry_run: options.dry_run,
+                    functions: &config.functions,
+                    node_version: config.node.node_version.as_deref(),
+                    udf_server_version: &self.udf_server_version,
+                    for_codegen: false,
+                },
+            );
+            PushResult::Ok(request)
+        };
+
+        // Write the request before any check, as the reference does.
+        if let Some(path) = &options.write_push_request {
+            let request = prepare_request.await?;
+            let mut file = path.clone().into_os_string();
+            file.push(".json");
+            crate::fsutil::write_atomic(
+                Path::new(&file),
+                request.to_json().as_bytes(),
+                Some(0o600),
+            )
+            .map_err(|e| {
+                PushError::invalid_files(format!(
+                    "Could not write {}: {e:#}",
+                    Path::new(&file).display()
+                ))
+            })?;
+            return Ok(Started::Stopped(PushStage::PushRequestWritten));
+        }
+
+        let checks_and_request = async {
+            let request = prepare_request.await?;
+            let sizes = request.component_module_sizes();
+            let json = request.to_json();
+            let body = request::brotli_compress(json.as_bytes());
+            crate::output::verbose(&format!(
+                "Compressed {:.2}KiB to {:.2}KiB",
+                json.len() as f64 / 1024.0,
+                body.len() as f64 / 1024.0
+            ));
+            let check_ctx = checks::CheckContext {
+                client: &self.client,
+                output: self.output,
+                thresholds: checks::Thresholds::from_env(&self.ctx.env, self.output),
+                dry_run: options.dry_run,
+                body: &body,
+                stages_validators: request.stages_validators(),
+            };
+            checks::run_checks(&check_ctx, &options.checks, span).await?;
+            PushResult::Ok((request, body, sizes))
+        };
+        let (early, prepared) = tokio::join!(early_typecheck, checks_and_request);
+        let (request, body, sizes) = prepared?;
+        let early = early?;
+        self.timing("hashes, checks and early typecheck done");
+        span.set_property("v8_size", sizes.v8_size.to_string());
+        span.set_property("v8_count", sizes.v8_count.to_string());
+        span.set_property("node_size", sizes.node_size.to_string());
+        span.set_property("node_count", sizes.node_count.to_string());
+        if let Some(early) = &early {
+            for outcome in &early.outcomes {
+                if let TypecheckOutcome::Passed { files } | TypecheckOutcome::Failed { files, .. } =
+                    outcome
+                {
+                    observed.extend(files.iter().cloned());
+                }
+            }
+            if early.authoritative {
+                self.fail_on_type_errors(&typechecker, &early.outcomes)?;
+            }
+        }
+
+        self.output.progress("Uploading functions to Convex...");
+        let start_push = {
+            let s = span.child("startPush");
+            let context = format!("Unable to start push to {}", self.target.url);
+            api::start_push(&self.client, &request, &body, &s, &context)
+                .await
+                .map_err(|e| self.refine_push_error(e))?
+        };
+        drop(request);
+        self.timing("start_push answered");
+        if options.verbose {
+            self.output.message(&format!(
+                "startPush: {}",
+                serde_json::to_string_pretty(&diff::start_push_for_logging(&start_push))
+                    .unwrap_or_default()
+            ));
+        }
+
+        let mut final_changes = Vec::new();
+        if options.codegen {
+            self.output.progress("Generating TypeScript bindings...");
+            let _s = span.child("doFinalComponentCodegen");
+            final_changes =
+                codegen_step::final_(&graph, start_push.analysis(), &settings, self.output)?;
+            observed.extend(final_changes.iter().cloned());
+        }
+
+        self.timing("final codegen done");
+        self.output.progress("Running TypeScript...");
+        {
+            let _s = span.child("typeCheckFunctionsInMode");
+            let needs_rerun = match &early {
+                None => false,
+                Some(e) => !e.authoritative && !final_changes.is_empty(),
+            };
+            let outcomes = match early {
+                Some(e) if !needs_rerun => e.outcomes,
+                Some(_) => {
+                    let mut outcomes = Vec::new();
+                    for dir in &typecheck_dirs {
+                        outcomes.push(typechecker.check(dir, self.output).await?);
+                    }
+                    outcomes
+                }
+                None => Vec::new(),
+            };
+            for outcome in &outcomes {
+                if let TypecheckOutcome::Passed { files } | TypecheckOutcome::Failed { files, .. } =
+                    outcome
+                {
+                    observed.extend(files.iter().cloned());
+                }
+            }
+            self.fail_on_type_errors(&typechecker, &outcomes)?;
+        }
+        Ok(Started::Pushed(start_push))
+    }
+
+    /// Directories to typecheck: the root, plus every local component with
+    /// `typecheck_components`.
+    fn typecheck_dirs(&self, graph: &ComponentGraph) -> Vec<PathBuf> {
+        let mut dirs = vec![graph.root.path.clone()];
+        if self.options.typecheck_components {
+            dirs.extend(
+                graph
+                    .components
+                    .iter()
+                    .filter(|c| !c.is_root)
+                    .map(|c| c.path.clone()),
+            );
+        }
+        dirs
+    }
+
+    /// The typecheck before `start_push`. The generated files it sees are
+    /// final when codegen is off, in dry runs (nothing is written either
+    /// way), or when the final phase can be computed locally (then it is
+    /// written now): its verdict then stands, and a type error stops the
+    /// push before anything is staged on the server. Otherwise (components,
+    /// `staticApi`, `staticDataModel`) it runs on the generated files as
+    /// they are, and runs again after final codegen if that changes any.
+    async fn run_typecheck_early(
+        &self,
+        typechecker: &Typechecker,
+        dirs: &[PathBuf],
+        graph: &ComponentGraph,
+        config: &ProjectConfig,
+        settings: &CodegenSettings,
+    ) -> PushResult<Option<EarlyTypecheck>> {
+        if typechecker.mode == TypecheckMode::Disable {
+            return Ok(None);
+        }
+        let runs = dirs.iter().any(|d| typechecker.will_run(d));
+        let mut authoritative = true;
+        if runs && self.options.codegen && settings.writes() {
+            if codegen_step::final_is_predictable(graph, config) {
+                codegen_step::predicted_final(graph, settings, self.output)?;
+            } else {
+                authoritative = false;
+            }
+        }
+        let mut outcomes = Vec::new();
+        for dir in dirs {
+            outcomes.push(typechecker.check(dir, self.output).await?);
+        }
+        Ok(Some(EarlyTypecheck {
+            authoritative,
+            outcomes,
+        }))
+    }
+
+    fn fail_on_type_errors(
+        &self,
+        typechecker: &Typechecker,
+        outcomes: &[TypecheckOutcome],
+    ) -> PushResult<()> {
+        for outcome in outcomes {
+            if let TypecheckOutcome::Failed { diagnostics, files } = outcome {
+                let mut err = typecheck::failure(typechecker.kind.as_str(), diagnostics);
+                err.observed_files = files.clone();
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    /// Push-call errors with special advice: missing environment
+    /// variables, races, local backend crashes.
+    fn refine_push_error(&self, error: PushError) -> PushError {
+        let Some(fetch) = error.fetch.clone() else {
+            return error;
+        };
+        let (code, message) = match fetch.as_ref() {
+            crate::http::FetchError::Status(s) if s.deprecated.is_none() => {
+                (s.code.clone(), s.message.clone().unwrap_or_default())
+            }
+            _ => return error,
+        };
+        let name = self.target.deployment_name.as_deref();
+        let with_fetch = |mut e: PushError| {
+            e.fetch = Some(fetch.clone());
+            e
+        };
+        match code.as_deref() {
+            Some("AuthConfigMissingEnvironmentVariable") => {
+                let variable = regex::Regex::new(r"(?i)Environment variable (\S+)")
+                    .ok()
+                    .and_then(|re| re.captures(&message))
+                    .map(|c| c[1].to_string());
+                let text = format!(
+                    "Environment variable {} is used in auth config file but its value was not set.\n{}",
+                    variable.as_deref().unwrap_or("(unknown)"),
+                    set_env_vars_instructions(
+                        variable.as_slice(),
+                        name,
+                        self.target.deployment_type.as_ref(),
+                        &self.target.url,
+                        self.ctx.dashboard_host(),
+                    )
+                );
+                with_fetch(PushError::new(
+                    ErrorCategory::InvalidFilesystemOrEnvVars,
+                    text,
+                ))
+            }
+            Some("MissingEnvironmentVariables") => {
+                let names: Vec<String> = regex::Regex::new(r"are not set: ([^.]+)\.")
+                    .ok()
+                    .and_then(|re| re.captures(&message))
+                    .map(|c| c[1].split(", ").map(str::to_string).collect())
+                    .unwrap_or_default();
+                let head = match names.len() {
+                    0 => message.clone(),
+                    1 => format!(
+                        "Environment variable {} is declared as required in convex.config.ts but its value was not set.",
+                        names[0]
+                    ),
+                    _ => format!(
+                        "Environment variables {} are declared as required in convex.config.ts but their values were not set.",
+                        names.join(", ")
+                    ),
+                };
+                let text = format!(
+                    "{head}\n{}",
+                    set_env_vars_instructions(
+                        &names,
+                        name,
+                        self.target.deployment_type.as_ref(),
+                        &self.target.url,
+                        self.ctx.dashboard_host(),
+                    )
+                );
+                with_fetch(PushError::new(
+                    ErrorCategory::InvalidFilesystemOrEnvVars,
+                    text,
+                ))
+            }
+            Some("RaceDetected") => {
+                let text = if message.is_empty() {
+                    "Schema or environment variables changed during push".to_string()
+                } else {
+                    message
+                };
+                with_fetch(PushError::new(ErrorCategory::Transient, text))
+            }
+            Some("InternalServerError") if name.is_some_and(|n| n.starts_with("local-")) => {
+                let mut e = error;
+                e.category = ErrorCategory::Fatal;
+                e.message = Some(format!(
+                    "{}\nThe local backend hit an internal error. Try restarting `npx convex dev`, and report the problem if it persists.",
+                    e.message.as_deref().unwrap_or("")
+                ));
+                e
+            }
+            _ => error,
+        }
+    }
+
+    /// Polls `wait_for_schema` until the schema is validated and the new
+    /// indexes are backfilled.
+    async fn wait_for_schema(&self, start_push: &StartPushResponse, span: &Span) -> PushResult<()> {
+        let start = Instant::now();
+        self.output
+            .progress("Pushing code to your Convex deployment...");
+        loop {
+            let status = api::wait_for_schema_once(
+                &self.client,
+                start_push.schema_change(),
+                self.options.dry_run,
+                span,
+            )
+            .await?;
+            let slow = start.elapsed().as_secs() >= 10;
+            match status {
+                SchemaStatus::InProgress { components } => {
+                    let schema_done = components.values().all(|c| c.schema_validation_complete);
+                    let done: u64 = components.values().map(|c| c.indexes_complete).sum();
+                    let total: u64 = components.values().map(|c| c.indexes_total).sum();
+                    let schema_link = || {
+                        if slow {
+                            format!(
+                                "\nSee progress here: {}",
+                                self.dashboard_page("/schema?showSchema=true")
+                            )
+                        } else {
+                            String::new()
+                        }
+                    };
+                    let text = if done != total && !schema_done {
+                        format!(
+                            "Backfilling indexes ({done}/{total} ready) and checking that documents match your schema...{}",
+                            schema_link()
+                        )
+                    } else if done != total {
+                        let index = start_push.root_index_diff().and_then(|d| {
+                            d.added_indexes
+                                .first()
+                                .or(d.enabled_indexes.first())
+                                .cloned()
+                        });
+                        match index {
+                            Some(index) if slow => format!(
+                                "Backfilling index {} ({done}/{total} ready), see progress here: {}",
+                                index.name,
+                                self.dashboard_page(&format!(
+                                    "/data?table={}&showIndexes=true",
+                                    index.table()
+                                ))
+                            ),
+                            _ => format!("Backfilling indexes ({done}/{total} ready)..."),
+                        }
+                    } else {
+                        format!(
+                            "Checking that documents match your schema...{}",
+                            schema_link()
+                        )
+                    };
+                    self.output.progress(&text);
+                }
+                SchemaStatus::Failed {
+                    error,
+                    component_path,
+                    table_name,
+                } => {
+                    let mut headline = "Schema validation failed".to_string();
+                    if let Some(path) = component_path.as_deref().filter(|p| !p.is_empty()) {
+                        headline.push_str(&format!(" in component \"{path}\""));
+                    }
+                    headline.push('.');
+                    let category = api::schema_failure_category(
+                        table_name.as_deref(),
+                        component_path.as_deref(),
+                    );
+                    return Err(PushError::new(category, error).with_context(headline));
+                }
+                SchemaStatus::RaceDetected => {
+                    return Err(PushError::fatal(
+                        "Schema was overwritten by another push. Run the command again.",
+                    ));
+                }
+                SchemaStatus::Complete => {
+                    self.output.progress("Schema validation complete.");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+enum Started {
+    Stopped(PushStage),
+    Pushed(StartPushResponse),
+}
+
+/// How to set missing environment variables (shown when a push fails on
+/// them).
+pub fn set_env_vars_instructions(
+    names: &[String],
+    deployment_name: Option<&str>,
+    deployment_type: Option<&DeploymentType>,
+    deployment_url: &str,
+    dashboard_host: &str,
+) -> String {
+    let flag = match (deployment_name, deployment_type) {
+        (Some(name), t) if !t.is_some_and(|t| t.is_local()) => format!(" --deployment {name}"),
+        (_, Some(DeploymentType::Prod)) => " --prod".to_string(),
+        (None, _) => format!(" --url {deployment_url} --admin-key <admin key>"),
+        _ => String::new(),
+    };
+    let shown: Vec<String> = if names.is_empty() {
+        vec!["<NAME>".to_string()]
+    } else {
+        names.to_vec()
+    };
+    let commands: Vec<String> = shown
+        .iter()
+        .map(|n| format!("    npx convex env set{flag} {n} <value>"))
+        .collect();
+    let mut text = format!(
+        "Set {} with:\n\n{}\n",
+        if names.len() > 1 { "them" } else { "it" },
+        commands.join("\n")
+    );
+    if let Some(name) = deployment_name.filter(|n| !n.starts_with("anonymous-")) {
+        let query = if names.len() == 1 {
+            format!("?var={}", names[0])
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "\nor in the dashboard:\n\n    {dashboard_host}/d/{name}/settings/environment-variables{query}\n"
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_var_instructions() {
+        let text = set_env_vars_instructions(
+            &["CLERK_ISSUER".to_string()],
+            Some("brave-lynx-456"),
+            Some(&DeploymentType::Prod),
+            "https://x",
+            "https://dashboard.convex.dev",
+        );
+        assert!(
+            text.contains("npx convex env set --deployment brave-lynx-456 CLERK_ISSUER <value>")
+        );
+        assert!(text.contains(
+            "https://dashboard.convex.dev/d/brave-lynx-456/settings/environment-variables?var=CLERK_ISSUER"
+        ));
+        let self_hosted = set_env_vars_instructions(&[], None, None, "http://h", "D");
+        assert!(
+            self_hosted.contains(
+                "npx convex env set --url http://h --admin-key <admin key> <NAME> <value>"
+            )
+        );
+        assert!(!self_hosted.contains("dashboard"));
+        let local = set_env_vars_instructions(
+            &["A".into(), "B".into()],
+            Some("local-x"),
+            Some(&DeploymentType::Local),
+            "http://127.0.0.1:3210",
+            "D",
+        );
+        assert!(local.starts_with("Set them with:"));
+        assert!(local.contains("npx convex env set A <value>"));
+    }
+
+    #[test]
+    fn installed_version_is_found_upwards() {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("apps/x");
+        std::fs::create_dir_all(&app).unwrap();
+        assert_eq!(installed_convex_version(&app), None);
+        let pkg = root.path().join("node_modules/convex");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(
+            pkg.join("package.json"),
+            r#"{"name":"convex","version":"1.48.0"}"#,
+        )
+        .unwrap();
+        assert_eq!(installed_convex_version(&app).as_deref(), Some("1.48.0"));
+    }
+}
