@@ -59,7 +59,18 @@ impl<'a> EnvFileEdit<'a> {
 }
 
 /// The new content, or `None` when the file already has this value.
-pub fn changed_env_file(existing: Option<&str>, edit: &EnvFileEdit) -> Option<String> {
+///
+/// Every result is checked by reading it back: NAME must read as the new
+/// value and every other variable as before. Replacing a value in place can
+/// change how an *earlier* line reads (a stray quote in the old value may
+/// have been what kept a previous quoted value from spanning several lines;
+/// found by fuzzing), so when the in-place edit does not read back right the
+/// variable is appended instead, where the last assignment wins. A file where
+/// neither reads back right is refused rather than silently corrupted.
+pub fn changed_env_file(
+    existing: Option<&str>,
+    edit: &EnvFileEdit,
+) -> Result<Option<String>, AmbiguousEnvFile> {
     let Some(content) = existing else {
         let mut out = String::new();
         if let Some(l) = edit.comment_on_previous_line {
@@ -68,37 +79,90 @@ pub fn changed_env_file(existing: Option<&str>, edit: &EnvFileEdit) -> Option<St
         }
         out.push_str(&edit.assignment());
         out.push('\n');
-        return Some(out);
+        return Ok(Some(out));
     };
     let current = dotenv::lookup(content, edit.name);
     if current.as_deref() == Some(edit.value) {
-        return None;
+        return Ok(None);
     }
-    let spans = assignment_spans(content, edit.name);
-    if current.is_some() && !spans.is_empty() {
-        let mut out = String::with_capacity(content.len() + edit.value.len());
-        let mut pos = 0;
-        // Every assignment gets the new value. Later ones are rewritten, not
-        // deleted: deleting lines can join their neighbours into a new
-        // assignment (dotenv allows `KEY` and `=` on different lines; found
-        // by fuzzing).
-        for span in &spans {
-            out.push_str(&content[pos..span.start]);
-            out.push_str(&content[span.start..span.key_start]);
-            out.push_str(&edit.assignment());
-            out.push_str(&content[span.terminator_start..span.end]);
-            pos = span.end;
+    if current.is_some() {
+        let spans = assignment_spans(content, edit.name);
+        if !spans.is_empty() {
+            let replaced = replaced_in_place(content, &spans, edit);
+            if reads_back(content, &replaced, edit) {
+                return Ok(Some(replaced));
+            }
         }
-        out.push_str(&content[pos..]);
-        return Some(out);
     }
+    let appended = appended(content, edit);
+    // npm dotenv reads a last line `KEY:` without a line ending as nothing
+    // but `KEY:\n` as `KEY=""`; the official CLI appends the same way, so
+    // compare with the old text plus a line ending.
+    let baseline = if content.ends_with('\n') {
+        content.to_string()
+    } else {
+        format!("{content}\n")
+    };
+    if reads_back(&baseline, &appended, edit) {
+        Ok(Some(appended))
+    } else {
+        Err(AmbiguousEnvFile {
+            name: edit.name.to_string(),
+        })
+    }
+}
+
+/// The file's quoting is such that no edit of ours reads back as intended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmbiguousEnvFile {
+    name: String,
+}
+
+impl std::fmt::Display for AmbiguousEnvFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its quotes are unbalanced, so setting {} there would change how other lines read; \
+             fix the quoting (or set {} by hand)",
+            self.name, self.name
+        )
+    }
+}
+
+impl std::error::Error for AmbiguousEnvFile {}
+
+impl From<AmbiguousEnvFile> for std::io::Error {
+    fn from(e: AmbiguousEnvFile) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+}
+
+/// Every assignment gets the new value. Later ones are rewritten, not
+/// deleted: deleting lines can join their neighbours into a new assignment
+/// (dotenv allows `KEY` and `=` on different lines; found by fuzzing).
+fn replaced_in_place(content: &str, spans: &[Span], edit: &EnvFileEdit) -> String {
+    let mut out = String::with_capacity(content.len() + edit.value.len());
+    let mut pos = 0;
+    for span in spans {
+        out.push_str(&content[pos..span.start]);
+        out.push_str(&content[span.start..span.key_start]);
+        out.push_str(&edit.assignment());
+        out.push_str(&content[span.terminator_start..span.end]);
+        pos = span.end;
+    }
+    out.push_str(&content[pos..]);
+    out
+}
+
+/// `content`, one blank line, the optional comment line and the assignment,
+/// in the file's own line ending.
+fn appended(content: &str, edit: &EnvFileEdit) -> String {
     let newline = if content.contains("\r\n") {
         "\r\n"
     } else {
         "\n"
     };
     let mut out = content.to_string();
-    // One blank line before the new variable.
     out.push_str(newline);
     if !content.ends_with('\n') {
         out.push_str(newline);
@@ -109,7 +173,19 @@ pub fn changed_env_file(existing: Option<&str>, edit: &EnvFileEdit) -> Option<St
     }
     out.push_str(&edit.assignment());
     out.push_str(newline);
-    Some(out)
+    out
+}
+
+/// Whether `new` gives NAME the new value and every other variable the value
+/// it has in `old`.
+fn reads_back(old: &str, new: &str, edit: &EnvFileEdit) -> bool {
+    let mut before = dotenv::parse_map(old);
+    let mut after = dotenv::parse_map(new);
+    if after.remove(edit.name).as_deref() != Some(edit.value) {
+        return false;
+    }
+    before.remove(edit.name);
+    before == after
 }
 
 /// Outcome of [`update_env_file`].
@@ -137,9 +213,11 @@ pub fn update_env_file(path: &Path, edit: &EnvFileEdit) -> std::io::Result<EnvFi
 }
 
 /// Check, before doing anything that cannot be undone (such as creating a
-/// deploy key on the server), that [`update_env_file`] could edit `path`: its
-/// folder exists, and the file, if present, is readable and editable.
-pub fn check_env_file_editable(path: &Path) -> std::io::Result<()> {
+/// deploy key on the server), that [`update_env_file`] could set `name` in
+/// `path`: its folder exists, and the file, if present, is readable and an
+/// edit of it reads back right (checked with a stand-in value of the same
+/// shape as a deploy key: no quotes, `#` or line breaks).
+pub fn check_env_file_editable(path: &Path, name: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -151,11 +229,10 @@ pub fn check_env_file_editable(path: &Path) -> std::io::Result<()> {
         ));
     }
     let existing = read_existing(path)?;
-    if let Some(bytes) = existing
-        && std::str::from_utf8(&bytes).is_err()
-    {
-        decode_preserving(&bytes)?;
-    }
+    changed_env_bytes(
+        existing.as_deref(),
+        &EnvFileEdit::new(name, "prod:stand-in-123|c3RhbmQtaW4="),
+    )?;
     Ok(())
 }
 
@@ -174,13 +251,13 @@ pub fn changed_env_bytes(
     edit: &EnvFileEdit,
 ) -> std::io::Result<Option<Vec<u8>>> {
     let Some(bytes) = existing else {
-        return Ok(changed_env_file(None, edit).map(String::into_bytes));
+        return Ok(changed_env_file(None, edit)?.map(String::into_bytes));
     };
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(changed_env_file(Some(text), edit).map(String::into_bytes));
+        return Ok(changed_env_file(Some(text), edit)?.map(String::into_bytes));
     }
     let decoded = decode_preserving(bytes)?;
-    Ok(changed_env_file(Some(&decoded), edit).map(|text| encode_preserving(&text)))
+    Ok(changed_env_file(Some(&decoded), edit)?.map(|text| encode_preserving(&text)))
 }
 
 /// Stand-ins for bytes that are not UTF-8: byte `b` (always >= 0x80 in an
@@ -277,7 +354,7 @@ mod tests {
     use super::*;
 
     fn save(existing: Option<&str>) -> Option<String> {
-        changed_env_file(existing, &EnvFileEdit::new("CONVEX_DEPLOY_KEY", "K"))
+        changed_env_file(existing, &EnvFileEdit::new("CONVEX_DEPLOY_KEY", "K")).unwrap()
     }
 
     /// The table of spec §9.4, with our corrections where the official CLI
@@ -388,11 +465,11 @@ mod tests {
             comment_on_previous_line: Some("# Deployment used by `npx convex dev`"),
         };
         assert_eq!(
-            changed_env_file(None, &edit).unwrap(),
+            changed_env_file(None, &edit).unwrap().unwrap(),
             "# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
         );
         assert_eq!(
-            changed_env_file(Some("X=1\n"), &edit).unwrap(),
+            changed_env_file(Some("X=1\n"), &edit).unwrap().unwrap(),
             "X=1\n\n# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
         );
         // Replacing keeps the existing comment line and swaps the trailing comment.
@@ -401,6 +478,7 @@ mod tests {
                 Some("# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:old-name-1 # team: a, project: b\n"),
                 &edit
             )
+            .unwrap()
             .unwrap(),
             "# Deployment used by `npx convex dev`\nCONVEX_DEPLOYMENT=dev:happy-animal-123 # team: my-team, project: my-project\n"
         );
@@ -410,8 +488,30 @@ mod tests {
                 Some("CONVEX_DEPLOYMENT=dev:happy-animal-123 # other\n"),
                 &edit
             ),
-            None
+            Ok(None)
         );
+    }
+
+    #[test]
+    fn an_edit_that_would_change_an_earlier_line_appends_instead() {
+        // `U="` cannot close its quote on line 2 (`x"!` follows the quote),
+        // so U reads as `"`. Replacing line 2's value would drop that quote
+        // and let U's value run to the quote on line 3, swallowing the new
+        // assignment (found by fuzzing); the variable is appended instead.
+        let old = "U=\"\nCONVEX_URL=x\"!\n\"";
+        assert_eq!(dotenv::lookup(old, "U").as_deref(), Some("\""));
+        let edit = EnvFileEdit::new("CONVEX_URL", "https://a.convex.cloud");
+        let new = changed_env_file(Some(old), &edit).unwrap().unwrap();
+        assert_eq!(
+            new,
+            "U=\"\nCONVEX_URL=x\"!\n\"\n\nCONVEX_URL=https://a.convex.cloud\n"
+        );
+        assert_eq!(dotenv::lookup(&new, "U").as_deref(), Some("\""));
+        assert_eq!(
+            dotenv::lookup(&new, "CONVEX_URL").as_deref(),
+            Some("https://a.convex.cloud")
+        );
+        assert_eq!(changed_env_file(Some(&new), &edit), Ok(None));
     }
 
     #[test]
@@ -433,8 +533,8 @@ mod tests {
         );
         let missing_dir = dir.path().join("nope").join(".env");
         assert!(update_env_file(&missing_dir, &edit).is_err());
-        assert!(check_env_file_editable(&missing_dir).is_err());
-        assert!(check_env_file_editable(&path).is_ok());
+        assert!(check_env_file_editable(&missing_dir, "CONVEX_DEPLOY_KEY").is_err());
+        assert!(check_env_file_editable(&path, "CONVEX_DEPLOY_KEY").is_ok());
     }
 
     #[test]

@@ -83,7 +83,9 @@ proptest! {
         let newline = if crlf { "\r\n" } else { "\n" };
         let old = render(&blocks, newline, final_newline);
         let edit = EnvFileEdit::new(NAME, VALUE);
-        let new = changed_env_file(Some(&old), &edit).expect("the value is new");
+        let new = changed_env_file(Some(&old), &edit)
+            .expect("the edit reads back")
+            .expect("the value is new");
 
         let first_target = blocks.iter().position(|b| b.target_prefix.is_some());
         let expected = match first_target {
@@ -119,7 +121,7 @@ proptest! {
         after.remove(NAME);
         prop_assert_eq!(before, after);
         // Idempotent.
-        prop_assert_eq!(changed_env_file(Some(&new), &edit), None);
+        prop_assert_eq!(changed_env_file(Some(&new), &edit), Ok(None));
     }
 
     /// Bytes that are not UTF-8 go through an edit unchanged.
@@ -179,7 +181,9 @@ proptest! {
 fn key_colon_at_end_of_file_quirk() {
     assert_eq!(dotenv::lookup("B:", "B"), None);
     assert_eq!(dotenv::lookup("B:\n", "B").as_deref(), Some(""));
-    let new = changed_env_file(Some("B:"), &EnvFileEdit::new(NAME, VALUE)).unwrap();
+    let new = changed_env_file(Some("B:"), &EnvFileEdit::new(NAME, VALUE))
+        .unwrap()
+        .unwrap();
     assert_eq!(new, format!("B:\n\n{NAME}={VALUE}\n"));
     assert_eq!(dotenv::lookup(&new, "B").as_deref(), Some(""));
 }

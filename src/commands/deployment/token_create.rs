@@ -54,7 +54,7 @@ async fn create(
     // first.
     if let Some(save_env) = &args.save_env {
         let file = save_env.as_deref().unwrap_or(".env.local");
-        if let Err(e) = check_env_file_editable(&ctx.cwd.join(file)) {
+        if let Err(e) = check_env_file_editable(&ctx.cwd.join(file), env_vars::CONVEX_DEPLOY_KEY) {
             return Err(fail(format!(
                 "Cannot save a deploy key in {file}: {e}. No key was created."
             )));

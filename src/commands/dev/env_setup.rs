@@ -202,11 +202,14 @@ pub fn write_urls_to_env_file(
     };
     let mut updated: Option<String> = None;
     if let Some(name) = &url_var {
-        updated = changed_env_file(existing.as_deref(), &EnvFileEdit::new(name, url));
+        updated = changed_env_file(existing.as_deref(), &EnvFileEdit::new(name, url))
+            .with_context(|| format!("Cannot set {name} in {}", path.display()))?;
     }
     if let (Some(name), Some(site_url)) = (&site_url_var, site_url.filter(|s| !s.is_empty())) {
         let base = updated.clone().or_else(|| existing.clone());
-        if let Some(text) = changed_env_file(base.as_deref(), &EnvFileEdit::new(name, site_url)) {
+        if let Some(text) = changed_env_file(base.as_deref(), &EnvFileEdit::new(name, site_url))
+            .with_context(|| format!("Cannot set {name} in {}", path.display()))?
+        {
             updated = Some(text);
         }
     }
@@ -268,7 +271,14 @@ pub fn write_deployment_env_var(
         comment_on_previous_line: Some(DEPLOYMENT_COMMENT),
     };
     let current = read_optional(&path)?;
-    let Some(text) = changed_env_file(current.as_deref(), &edit) else {
+    let Some(text) = changed_env_file(current.as_deref(), &edit).with_context(|| {
+        format!(
+            "Cannot set {} in {}",
+            env_vars::CONVEX_DEPLOYMENT,
+            path.display()
+        )
+    })?
+    else {
         return Ok((false, false));
     };
     let changed = existing != Some(deployment_name) && existing != Some(value.as_str());
