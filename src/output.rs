@@ -11,6 +11,8 @@
 //!   terminal; otherwise they fail at once with an error naming the question
 //!   (exit 1), as the official CLI does. Ctrl-C in a prompt exits 130.
 
+pub mod style;
+
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

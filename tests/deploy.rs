@@ -5,7 +5,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use support::scene::header;
+
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -20,24 +22,6 @@ struct Scene {
     project: tempfile::TempDir,
     server: MockServer,
     env: Vec<(String, String)>,
-}
-
-/// `node_modules` links to the shared install; TypeScript only when asked
-/// (with it, `--typecheck try` would run tsc in every test).
-fn link_packages(project: &Path, with_typescript: bool) {
-    let local = project.join("node_modules");
-    std::fs::create_dir_all(&local).unwrap();
-    for entry in std::fs::read_dir(support::npm_node_modules()).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || (name == "typescript" && !with_typescript) {
-            continue;
-        }
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(entry.path(), local.join(&name)).unwrap();
-        #[cfg(windows)]
-        std::os::windows::fs::symlink_dir(entry.path(), local.join(&name)).unwrap();
-    }
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -75,7 +59,14 @@ impl Scene {
     async fn with_project(name: &str, with_typescript: bool) -> Scene {
         let project = tempfile::tempdir().unwrap();
         support::copy_dir(&fixture(name), project.path());
-        link_packages(project.path(), with_typescript);
+        // TypeScript only when asked: with it, `--typecheck try` would run
+        // tsc in every test.
+        let left_out: &[&str] = if with_typescript {
+            &[]
+        } else {
+            &["typescript"]
+        };
+        support::link_node_modules_except(project.path(), left_out);
         let scene = Scene {
             home: tempfile::tempdir().unwrap(),
             project,
@@ -220,10 +211,6 @@ impl Scene {
     fn file(&self, rel: &str) -> PathBuf {
         self.project.path().join(rel)
     }
-}
-
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The JSON body, brotli-decoded when the request says so.
@@ -869,6 +856,77 @@ async fn preview_key_claims_pushes_and_runs_the_function() {
     );
     assert!(stderr.contains("Would have run function \"f\""), "{stderr}");
     assert!(s.paths().await.is_empty());
+}
+
+/// `--preview-run` shares `dev --run`'s function call: a 560 answer is the
+/// function's own failure (its log lines still printed), and "Could not
+/// find function" lists what the deployment has.
+#[tokio::test(flavor = "multi_thread")]
+async fn preview_run_failures_are_reported_like_dev_run() {
+    let mut s = Scene::new().await;
+    s.set("CONVEX_DEPLOY_KEY", PREVIEW_KEY);
+    let uri = s.server.uri();
+    s.mount(
+        "POST",
+        "/api/claim_preview_deployment",
+        200,
+        json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
+               "reference": "preview/feature-login", "isNewDeployment": true}),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api/function"))
+        .respond_with(ResponseTemplate::new(560).set_body_json(json!({
+            "status": "error", "errorMessage": "Uncaught Error: boom", "logLines": ["[LOG] 'seeding'"]
+        })))
+        .up_to_n_times(1)
+        .mount(&s.server)
+        .await;
+    let args = [
+        "deploy",
+        "--preview-create",
+        "feature-login",
+        "--preview-run",
+        "init:seed",
+    ];
+    let out = s.cmd(&args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("[CONVEX ?(init:seed)] [LOG] 'seeding'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Failed to run function \"init:seed\":\nError: Uncaught Error: boom"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Finished running function"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    s.mount(
+        "POST",
+        "/api/function",
+        200,
+        json!({"status": "error", "errorMessage": "Could not find function for 'init:seed'"}),
+    )
+    .await;
+    s.mount(
+        "POST",
+        "/api/query",
+        200,
+        json!({"status": "success", "value": [
+            {"functionType": "Query", "identifier": "notes.js:list"},
+            {"functionType": "HttpAction"}
+        ]}),
+    )
+    .await;
+    let out = s.cmd(&args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Available functions:\n• notes:list"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::style;
 use crate::credentials::DeploymentType;
 use crate::env_file::{EnvFileEdit, changed_env_file};
 use crate::env_vars;
+use crate::output::style;
 use crate::project::{PackageJson, ProjectConfig};
 
 /// The env file `dev` keeps `CONVEX_DEPLOYMENT` in.
