@@ -17,6 +17,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::env_vars;
 use crate::error::{Failure, Interrupted};
 
 #[derive(Debug, Clone, Copy)]
@@ -39,19 +40,19 @@ static SPINNER: Mutex<Option<SpinnerState>> = Mutex::new(None);
 fn settings() -> Settings {
     let mut guard = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     *guard.get_or_insert_with(|| {
-        detect(std::env::var_os("CONVEX_VERBOSE").is_some_and(|v| !v.is_empty()))
+        detect(env_vars::process_value(env_vars::CONVEX_VERBOSE).is_some_and(|v| !v.is_empty()))
     })
 }
 
 fn detect(verbose: bool) -> Settings {
     let stderr_tty = std::io::stderr().is_terminal();
-    let no_color = std::env::var_os(crate::env_vars::NO_COLOR).is_some()
-        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    let ci = std::env::var_os(crate::env_vars::CI).is_some_and(|v| !v.is_empty());
+    let dumb_terminal = env_vars::process_value(env_vars::TERM).is_some_and(|t| t == "dumb");
+    let no_color = env_vars::process_value(env_vars::NO_COLOR).is_some() || dumb_terminal;
+    let ci = env_vars::process_value(env_vars::CI).is_some_and(|v| !v.is_empty());
     Settings {
         verbose,
         color: stderr_tty && !no_color,
-        animate: stderr_tty && !ci && !std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+        animate: stderr_tty && !ci && !dumb_terminal,
         stdin_tty: std::io::stdin().is_terminal(),
     }
 }

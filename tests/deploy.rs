@@ -270,6 +270,12 @@ async fn prod_key_runs_the_whole_push_sequence() {
     assert!(stderr.contains("[+] notes.by_tag   tag"), "{stderr}");
     assert!(!stderr.contains("a-long-secret-value"));
     assert!(out.stdout.is_empty());
+    // As with `dev`: the project has no Convex AI files, and the reference
+    // says so after a deploy too (even off a terminal).
+    assert!(
+        stderr.contains("Convex AI files are not installed."),
+        "{stderr}"
+    );
 
     let mut paths = s.paths().await;
     // The version check runs alongside: anywhere after the key lookups.

@@ -42,7 +42,7 @@ use crate::output::{self, style};
 use configure::{ConfigureOptions, Target};
 use watch_loop::{AfterPush, LoopOptions, RunAfterPush};
 
-pub use env_setup::{suggested_names, write_urls_to_env_file};
+pub use env_setup::write_urls_to_env_file;
 
 /// `--tail-logs [mode]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
