@@ -96,6 +96,20 @@ impl Scene {
             .await;
     }
 
+    /// `claim_preview_deployment` answers with a new preview deployment
+    /// (`tidy-heron-789`) served by this mock.
+    async fn mount_new_preview_deployment(&self) {
+        let uri = self.server.uri();
+        self.mount(
+            "POST",
+            "/api/claim_preview_deployment",
+            200,
+            json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
+                   "reference": "preview/feature-login", "isNewDeployment": true}),
+        )
+        .await;
+    }
+
     async fn mount_defaults(&self) {
         let uri = self.server.uri();
         self.mount("POST", "/api/deployment/url_for_key", 200, json!(uri))
@@ -764,15 +778,7 @@ async fn cmd_runs_with_the_canonical_urls_before_the_push() {
 async fn preview_key_claims_pushes_and_runs_the_function() {
     let mut s = Scene::new().await;
     s.set("CONVEX_DEPLOY_KEY", PREVIEW_KEY);
-    let uri = s.server.uri();
-    s.mount(
-        "POST",
-        "/api/claim_preview_deployment",
-        200,
-        json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
-               "reference": "preview/feature-login", "isNewDeployment": true}),
-    )
-    .await;
+    s.mount_new_preview_deployment().await;
     s.mount(
         "POST",
         "/api/function",
@@ -871,15 +877,7 @@ async fn preview_key_claims_pushes_and_runs_the_function() {
 async fn preview_run_failures_are_reported_like_dev_run() {
     let mut s = Scene::new().await;
     s.set("CONVEX_DEPLOY_KEY", PREVIEW_KEY);
-    let uri = s.server.uri();
-    s.mount(
-        "POST",
-        "/api/claim_preview_deployment",
-        200,
-        json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
-               "reference": "preview/feature-login", "isNewDeployment": true}),
-    )
-    .await;
+    s.mount_new_preview_deployment().await;
     Mock::given(method("POST"))
         .and(path("/api/function"))
         .respond_with(ResponseTemplate::new(560).set_body_json(json!({
