@@ -1226,3 +1226,66 @@ async fn codegen_starts_a_push_and_stops() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("doesn't support CONVEX_DEPLOY_KEY"));
 }
+
+/// `codegen --component-dir`: a synthetic app that uses only that component
+/// is sent with `forCodegen: true`, and only that component's
+/// `_generated/` is written (byte for byte what a whole-app codegen writes
+/// for it), not the app's.
+#[tokio::test(flavor = "multi_thread")]
+async fn codegen_component_dir_generates_that_component_alone() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codegen/components");
+    let mut s = Scene::new().await;
+    support::copy_dir(&fixture.join("project"), s.project.path());
+    s.set(
+        "CONVEX_DEPLOY_KEY",
+        "dev:happy-otter-123|eyJ2MiI6ImRldi1rZXkifQ==",
+    );
+    // The server's analysis recorded for this project (whole app).
+    let analysis: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("expected/analysis.json")).unwrap(),
+    )
+    .unwrap();
+    let mut answer = start_push_response();
+    answer["analysis"] = analysis;
+    s.mount_first("/api/deploy2/start_push", 1, 200, answer)
+        .await;
+
+    let out = s
+        .cmd(&[
+            "codegen",
+            "--typecheck",
+            "disable",
+            "--component-dir",
+            "components/notifier",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let start = &s.bodies("/api/deploy2/start_push").await[0];
+    assert_eq!(start["forCodegen"], true);
+    assert_eq!(start["dryRun"], false);
+    let generated = "components/notifier/_generated";
+    for name in ["api.ts", "server.ts", "dataModel.ts", "component.ts"] {
+        let expected =
+            std::fs::read_to_string(fixture.join("expected/files").join(generated).join(name))
+                .unwrap();
+        let written = std::fs::read_to_string(s.file(&format!("{generated}/{name}"))).unwrap();
+        assert_eq!(written, expected, "{name}");
+    }
+    assert!(!s.file("convex/_generated").exists());
+    assert!(!s.file("convex/counter/_generated").exists());
+
+    // A folder without convex.config.ts is refused before any push.
+    let out = s
+        .cmd(&["codegen", "--component-dir", "convex/counter/lib"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("Only directories with convex.config.ts files are supported"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(s.bodies("/api/deploy2/start_push").await.len(), 1);
+}

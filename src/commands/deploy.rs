@@ -249,6 +249,7 @@ fn push_options(
         checks,
         message,
         stop_after_start_push: false,
+        codegen_only_component: None,
     }
 }
 
