@@ -72,22 +72,9 @@ pub fn stdin_is_terminal() -> bool {
     settings().stdin_tty
 }
 
-fn paint(code: &str, text: &str) -> String {
-    if settings().color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
 /// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
 pub fn colors_enabled() -> bool {
     settings().color
-}
-
-/// Bold text when colours are on.
-pub fn bold(text: &str) -> String {
-    paint("1", text)
 }
 
 fn write_stderr_line(line: &str) {
@@ -126,29 +113,29 @@ pub fn message(text: &str) {
 
 /// A warning line on stderr (yellow when colours are on).
 pub fn warning(text: &str) {
-    write_stderr_line(&paint("33", text));
+    write_stderr_line(&style::yellow(text));
 }
 
 /// An error line on stderr that does not end anything (red).
 pub fn error_line(text: &str) {
-    write_stderr_line(&paint("31", text));
+    write_stderr_line(&style::red(text));
 }
 
 /// A grey progress note on stderr.
 pub fn note(text: &str) {
-    write_stderr_line(&paint("90", text));
+    write_stderr_line(&style::gray(text));
 }
 
 /// `✔ text`; finishes an active spinner.
 pub fn success(text: &str) {
-    let line = format!("{} {text}", paint("32", "✔"));
+    let line = format!("{} {text}", style::green("✔"));
     finish_spinner_with(&line);
 }
 
 /// `✖ text`; finishes an active spinner.
 pub fn failure(text: &str) {
     fail_spinner();
-    write_stderr_line(&format!("{} {text}", paint("31", "✖")));
+    write_stderr_line(&format!("{} {text}", style::red("✖")));
 }
 
 /// `[verbose] <ISO time> text` when `CONVEX_VERBOSE` is set.
@@ -225,7 +212,7 @@ pub fn fail_spinner() {
         Some(SpinnerState::Animated(bar)) => {
             let text = bar.message();
             bar.finish_and_clear();
-            eprintln_raw(&format!("{} {text}", paint("31", "✖")));
+            eprintln_raw(&format!("{} {text}", style::red("✖")));
         }
         Some(SpinnerState::Plain(_)) | None => {}
     }

@@ -359,10 +359,10 @@ fn confirm_push_to_other(
     let url_var = environment::suggested_url_env_var_names(&ctx.cwd).convex_url;
     output::message(&format!(
         "You're currently developing against your {} deployment\n\n  {configured_name} (set in CONVEX_DEPLOYMENT)\n\nYour {} deployment {} serves traffic at:\n\n  {url_var}={}\n\nMake sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n",
-        output::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
-        output::bold(&requested_type),
-        output::bold(&requested_name),
-        output::bold(url),
+        output::style::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
+        output::style::bold(&requested_type),
+        output::style::bold(&requested_name),
+        output::style::bold(url),
     ));
     output::prompt_yes_no(
         &format!(

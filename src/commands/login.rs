@@ -192,7 +192,7 @@ pub(crate) async fn perform_login(ctx: &Context, args: &Args) -> Result<()> {
     let device_name = match &args.device_name {
         Some(name) if !name.is_empty() => name.clone(),
         _ => {
-            output::message(&output::bold(
+            output::message(&output::style::bold(
                 "Welcome to developing with Convex, let's get you logged in.",
             ));
             output::prompt_string("Device name:", Some(&default_device_name()))?

@@ -22,7 +22,7 @@ use crate::local_backend::{
     AnonymousOptions, ChosenConfiguration, DeploymentChoice, LinkedLocalOptions,
     LocalBackendOptions, LocalBackends, LocalDeploymentHandle, ManagementControlPlane,
 };
-use crate::output;
+use crate::output::{self, style};
 
 /// The flags that decide how a project is chosen and what runs locally.
 #[derive(Debug, Clone, Default)]
@@ -249,7 +249,7 @@ async fn anonymous(
     }
     let already_configured = deployment_name.is_some() && options.chosen.is_none();
     if agent_mode {
-        output::warning(&crate::output::style::bold(&crate::output::style::yellow(
+        output::warning(&style::bold(&style::yellow(
             "CONVEX_AGENT_MODE=anonymous mode is in beta, functionality may change in the future.",
         )));
     }
@@ -563,9 +563,9 @@ async fn select_dev_deployment_type(
 /// terminal without one, the user picks.
 async fn select_region(ctx: &Context, team: &Team) -> Result<Option<String>> {
     let tip = || {
-        output::message(&crate::output::style::gray(&format!(
+        output::message(&style::gray(&format!(
             "Tip: you can configure a default region for your team at {}",
-            crate::output::style::underline(&format!(
+            style::underline(&format!(
                 "{}/t/{}/settings",
                 ctx.dashboard_host(),
                 team.slug
@@ -658,14 +658,14 @@ async fn select_new_project(ctx: &Context, options: &ConfigureOptions) -> Result
         )));
     };
     let team_message = if chose_team {
-        format!(" in team {}", crate::output::style::bold(&team.slug))
+        format!(" in team {}", style::bold(&team.slug))
     } else {
         String::new()
     };
     output::success(&format!(
         "Created project {}{team_message}, manage it at {}",
-        crate::output::style::bold(&project_slug),
-        crate::output::style::bold(&format!(
+        style::bold(&project_slug),
+        style::bold(&format!(
             "{}/t/{}/{project_slug}",
             ctx.dashboard_host(),
             team.slug
@@ -762,7 +762,7 @@ async fn select_existing_project(
         select_dev_deployment_type(ctx, options, Some((&team.slug, &project_slug)), chose).await?;
     output::success(&format!(
         "Reinitialized project {}",
-        crate::output::style::bold(&project_slug)
+        style::bold(&project_slug)
     ));
     Ok(ChosenProject {
         team_slug: team.slug,

@@ -250,7 +250,7 @@ fn parse_port(flag: &str, value: &Option<String>) -> Result<Option<u16>> {
 fn rejected_flag(flag: &str, select: &str, what: &str) -> anyhow::Error {
     fail(format!(
         "`{flag}` can't be used with `npx convex dev`.\n\n  To select {what} for development, run:\n      {}\n  Then, run `npx convex dev` again.",
-        output::bold(&format!("npx convex deployment select {select}"))
+        output::style::bold(&format!("npx convex deployment select {select}"))
     ))
 }
 
