@@ -1,9 +1,8 @@
 //! The command tree. Every flag of every native command is declared here or in
 //! the `Args` struct of its command module.
 //!
-//! Native commands: `dev`, `deploy`, `login` (+ `login status`), `logout`,
-//! `deployment token create|delete`, `codegen` (flags parsed here; its body
-//! runs the project's own CLI until the native one lands). Every other
+//! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
+//! `logout`, `deployment token create|delete`. Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).

@@ -1,8 +1,12 @@
 //! Every environment variable the CLI reads, named once.
 //!
 //! Commands never spell a variable name themselves: they use these constants
-//! with [`crate::env::Env`]. [`ALL`] lists them with a one-line meaning; a test
-//! checks the list has no duplicates and that every constant is in it.
+//! with [`crate::env::Env`] (or, for the few settings decided before an `Env`
+//! exists, [`process_value`]). [`ALL`] lists them with a one-line meaning;
+//! tests check the list has no duplicates, that every constant is in it, and
+//! that no other module reads the process environment itself.
+//!
+//! Test-only knobs (`CONVEX_TEST_*`) are here too and say so.
 
 /// Deploy key of any kind (prod, dev, preview, project, bare admin key).
 pub const CONVEX_DEPLOY_KEY: &str = "CONVEX_DEPLOY_KEY";
@@ -74,6 +78,12 @@ pub const WORKERS_CI: &str = "WORKERS_CI";
 pub const CI: &str = "CI";
 /// Any value: no colours.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// `dumb`: no colours and no animated spinner.
+pub const TERM: &str = "TERM";
+/// Windows: the cache folder's parent (`%LOCALAPPDATA%\convex`).
+pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
+/// Windows: fallback for the cache folder when `LOCALAPPDATA` is unset.
+pub const USERPROFILE: &str = "USERPROFILE";
 
 // Push pipeline and `deploy` (build-environment detection).
 /// Overrides the esbuild binary the bundler runs.
@@ -258,7 +268,17 @@ pub const ALL: &[(&str, &str)] = &[
     (DYNO, "Heroku marker"),
     (HEROKU_BUILD_COMMIT, "Heroku commit"),
     (NO_COLOR, "disable colours"),
+    (TERM, "`dumb`: no colours, no animated spinner"),
+    (LOCALAPPDATA, "Windows cache folder"),
+    (USERPROFILE, "Windows cache folder fallback"),
 ];
+
+/// One variable of the real process environment, for settings decided
+/// before a command has built its [`crate::env::Env`] (stderr colours and
+/// spinners). `name` is one of the constants above.
+pub fn process_value(name: &'static str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name)
+}
 
 #[cfg(test)]
 mod tests {
@@ -271,5 +291,52 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len(), "a variable is listed twice");
+    }
+
+    #[test]
+    fn every_constant_is_listed() {
+        let source = include_str!("env_vars.rs");
+        let listed: Vec<&str> = ALL.iter().map(|(name, _)| *name).collect();
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix("pub const ") else {
+                continue;
+            };
+            let Some((constant, value)) = rest.split_once(": &str = \"") else {
+                continue;
+            };
+            let value = value.trim_end_matches("\";");
+            assert!(listed.contains(&value), "{constant} is missing from ALL");
+        }
+    }
+
+    /// The rule this module exists for: only `env` (which snapshots the
+    /// process environment) and this module read it.
+    #[test]
+    fn no_other_module_reads_the_process_environment() {
+        fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, offenders);
+                    continue;
+                }
+                let allowed = path.ends_with("src/env.rs") || path.ends_with("src/env_vars.rs");
+                if allowed || path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for needle in ["env::var(", "env::var_os(", "env::vars(", "env::vars_os("] {
+                    if text.contains(needle) {
+                        offenders.push(format!("{} uses {needle}", path.display()));
+                    }
+                }
+            }
+        }
+        let mut offenders = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut offenders,
+        );
+        assert!(offenders.is_empty(), "{offenders:#?}");
     }
 }

@@ -42,9 +42,9 @@ impl ConvexDirs {
         let name = convex_dir_name(env.non_empty(env_vars::CONVEX_PROVISION_HOST));
         let root = home.join(format!(".{name}"));
         let cache = if cfg!(windows) {
-            if let Some(local) = env.non_empty("LOCALAPPDATA") {
+            if let Some(local) = env.non_empty(env_vars::LOCALAPPDATA) {
                 PathBuf::from(local).join(&name)
-            } else if let Some(profile) = env.non_empty("USERPROFILE") {
+            } else if let Some(profile) = env.non_empty(env_vars::USERPROFILE) {
                 PathBuf::from(profile)
                     .join("AppData")
                     .join("Local")

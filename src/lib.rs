@@ -1,6 +1,8 @@
 //! A native, drop-in replacement for the `convex` command-line tool (npm `convex` 1.48.0).
 //!
 //! Map of the crate:
+//! - `advisories`: the usage warning, version notice and AI-files hint printed
+//!   next to a push.
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
 //! - `context`: what every command builds first (environment, folders, auth, HTTP).
@@ -17,6 +19,7 @@
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
+pub mod advisories;
 pub mod bundler;
 pub mod cli;
 pub mod codegen;

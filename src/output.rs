@@ -11,10 +11,13 @@
 //!   terminal; otherwise they fail at once with an error naming the question
 //!   (exit 1), as the official CLI does. Ctrl-C in a prompt exits 130.
 
+pub mod style;
+
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::env_vars;
 use crate::error::{Failure, Interrupted};
 
 #[derive(Debug, Clone, Copy)]
@@ -37,19 +40,19 @@ static SPINNER: Mutex<Option<SpinnerState>> = Mutex::new(None);
 fn settings() -> Settings {
     let mut guard = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
     *guard.get_or_insert_with(|| {
-        detect(std::env::var_os("CONVEX_VERBOSE").is_some_and(|v| !v.is_empty()))
+        detect(env_vars::process_value(env_vars::CONVEX_VERBOSE).is_some_and(|v| !v.is_empty()))
     })
 }
 
 fn detect(verbose: bool) -> Settings {
     let stderr_tty = std::io::stderr().is_terminal();
-    let no_color = std::env::var_os(crate::env_vars::NO_COLOR).is_some()
-        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    let ci = std::env::var_os(crate::env_vars::CI).is_some_and(|v| !v.is_empty());
+    let dumb_terminal = env_vars::process_value(env_vars::TERM).is_some_and(|t| t == "dumb");
+    let no_color = env_vars::process_value(env_vars::NO_COLOR).is_some() || dumb_terminal;
+    let ci = env_vars::process_value(env_vars::CI).is_some_and(|v| !v.is_empty());
     Settings {
         verbose,
         color: stderr_tty && !no_color,
-        animate: stderr_tty && !ci && !std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+        animate: stderr_tty && !ci && !dumb_terminal,
         stdin_tty: std::io::stdin().is_terminal(),
     }
 }
@@ -69,22 +72,9 @@ pub fn stdin_is_terminal() -> bool {
     settings().stdin_tty
 }
 
-fn paint(code: &str, text: &str) -> String {
-    if settings().color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
 /// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
 pub fn colors_enabled() -> bool {
     settings().color
-}
-
-/// Bold text when colours are on.
-pub fn bold(text: &str) -> String {
-    paint("1", text)
 }
 
 fn write_stderr_line(line: &str) {
@@ -123,29 +113,29 @@ pub fn message(text: &str) {
 
 /// A warning line on stderr (yellow when colours are on).
 pub fn warning(text: &str) {
-    write_stderr_line(&paint("33", text));
+    write_stderr_line(&style::yellow(text));
 }
 
 /// An error line on stderr that does not end anything (red).
 pub fn error_line(text: &str) {
-    write_stderr_line(&paint("31", text));
+    write_stderr_line(&style::red(text));
 }
 
 /// A grey progress note on stderr.
 pub fn note(text: &str) {
-    write_stderr_line(&paint("90", text));
+    write_stderr_line(&style::gray(text));
 }
 
 /// `✔ text`; finishes an active spinner.
 pub fn success(text: &str) {
-    let line = format!("{} {text}", paint("32", "✔"));
+    let line = format!("{} {text}", style::green("✔"));
     finish_spinner_with(&line);
 }
 
 /// `✖ text`; finishes an active spinner.
 pub fn failure(text: &str) {
     fail_spinner();
-    write_stderr_line(&format!("{} {text}", paint("31", "✖")));
+    write_stderr_line(&format!("{} {text}", style::red("✖")));
 }
 
 /// `[verbose] <ISO time> text` when `CONVEX_VERBOSE` is set.
@@ -222,7 +212,7 @@ pub fn fail_spinner() {
         Some(SpinnerState::Animated(bar)) => {
             let text = bar.message();
             bar.finish_and_clear();
-            eprintln_raw(&format!("{} {text}", paint("31", "✖")));
+            eprintln_raw(&format!("{} {text}", style::red("✖")));
         }
         Some(SpinnerState::Plain(_)) | None => {}
     }

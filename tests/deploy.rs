@@ -5,7 +5,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use support::scene::header;
+
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -20,24 +22,6 @@ struct Scene {
     project: tempfile::TempDir,
     server: MockServer,
     env: Vec<(String, String)>,
-}
-
-/// `node_modules` links to the shared install; TypeScript only when asked
-/// (with it, `--typecheck try` would run tsc in every test).
-fn link_packages(project: &Path, with_typescript: bool) {
-    let local = project.join("node_modules");
-    std::fs::create_dir_all(&local).unwrap();
-    for entry in std::fs::read_dir(support::npm_node_modules()).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || (name == "typescript" && !with_typescript) {
-            continue;
-        }
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(entry.path(), local.join(&name)).unwrap();
-        #[cfg(windows)]
-        std::os::windows::fs::symlink_dir(entry.path(), local.join(&name)).unwrap();
-    }
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -75,7 +59,14 @@ impl Scene {
     async fn with_project(name: &str, with_typescript: bool) -> Scene {
         let project = tempfile::tempdir().unwrap();
         support::copy_dir(&fixture(name), project.path());
-        link_packages(project.path(), with_typescript);
+        // TypeScript only when asked: with it, `--typecheck try` would run
+        // tsc in every test.
+        let left_out: &[&str] = if with_typescript {
+            &[]
+        } else {
+            &["typescript"]
+        };
+        support::link_node_modules_except(project.path(), left_out);
         let scene = Scene {
             home: tempfile::tempdir().unwrap(),
             project,
@@ -103,6 +94,20 @@ impl Scene {
             .with_priority(1)
             .mount(&self.server)
             .await;
+    }
+
+    /// `claim_preview_deployment` answers with a new preview deployment
+    /// (`tidy-heron-789`) served by this mock.
+    async fn mount_new_preview_deployment(&self) {
+        let uri = self.server.uri();
+        self.mount(
+            "POST",
+            "/api/claim_preview_deployment",
+            200,
+            json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
+                   "reference": "preview/feature-login", "isNewDeployment": true}),
+        )
+        .await;
     }
 
     async fn mount_defaults(&self) {
@@ -222,10 +227,6 @@ impl Scene {
     }
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// The JSON body, brotli-decoded when the request says so.
 fn body(req: &Request) -> Value {
     let bytes = if header(req, "content-encoding") == Some("br") {
@@ -283,6 +284,12 @@ async fn prod_key_runs_the_whole_push_sequence() {
     assert!(stderr.contains("[+] notes.by_tag   tag"), "{stderr}");
     assert!(!stderr.contains("a-long-secret-value"));
     assert!(out.stdout.is_empty());
+    // As with `dev`: the project has no Convex AI files, and the reference
+    // says so after a deploy too (even off a terminal).
+    assert!(
+        stderr.contains("Convex AI files are not installed."),
+        "{stderr}"
+    );
 
     let mut paths = s.paths().await;
     // The version check runs alongside: anywhere after the key lookups.
@@ -771,15 +778,7 @@ async fn cmd_runs_with_the_canonical_urls_before_the_push() {
 async fn preview_key_claims_pushes_and_runs_the_function() {
     let mut s = Scene::new().await;
     s.set("CONVEX_DEPLOY_KEY", PREVIEW_KEY);
-    let uri = s.server.uri();
-    s.mount(
-        "POST",
-        "/api/claim_preview_deployment",
-        200,
-        json!({"adminKey": "preview:tidy-heron-789|admin", "instanceUrl": uri, "deploymentName": "tidy-heron-789",
-               "reference": "preview/feature-login", "isNewDeployment": true}),
-    )
-    .await;
+    s.mount_new_preview_deployment().await;
     s.mount(
         "POST",
         "/api/function",
@@ -869,6 +868,69 @@ async fn preview_key_claims_pushes_and_runs_the_function() {
     );
     assert!(stderr.contains("Would have run function \"f\""), "{stderr}");
     assert!(s.paths().await.is_empty());
+}
+
+/// `--preview-run` shares `dev --run`'s function call: a 560 answer is the
+/// function's own failure (its log lines still printed), and "Could not
+/// find function" lists what the deployment has.
+#[tokio::test(flavor = "multi_thread")]
+async fn preview_run_failures_are_reported_like_dev_run() {
+    let mut s = Scene::new().await;
+    s.set("CONVEX_DEPLOY_KEY", PREVIEW_KEY);
+    s.mount_new_preview_deployment().await;
+    Mock::given(method("POST"))
+        .and(path("/api/function"))
+        .respond_with(ResponseTemplate::new(560).set_body_json(json!({
+            "status": "error", "errorMessage": "Uncaught Error: boom", "logLines": ["[LOG] 'seeding'"]
+        })))
+        .up_to_n_times(1)
+        .mount(&s.server)
+        .await;
+    let args = [
+        "deploy",
+        "--preview-create",
+        "feature-login",
+        "--preview-run",
+        "init:seed",
+    ];
+    let out = s.cmd(&args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("[CONVEX ?(init:seed)] [LOG] 'seeding'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Failed to run function \"init:seed\":\nError: Uncaught Error: boom"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Finished running function"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    s.mount(
+        "POST",
+        "/api/function",
+        200,
+        json!({"status": "error", "errorMessage": "Could not find function for 'init:seed'"}),
+    )
+    .await;
+    s.mount(
+        "POST",
+        "/api/query",
+        200,
+        json!({"status": "success", "value": [
+            {"functionType": "Query", "identifier": "notes.js:list"},
+            {"functionType": "HttpAction"}
+        ]}),
+    )
+    .await;
+    let out = s.cmd(&args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Available functions:\n• notes:list"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1163,4 +1225,67 @@ async fn codegen_starts_a_push_and_stops() {
     let out = p.cmd(&["codegen"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("doesn't support CONVEX_DEPLOY_KEY"));
+}
+
+/// `codegen --component-dir`: a synthetic app that uses only that component
+/// is sent with `forCodegen: true`, and only that component's
+/// `_generated/` is written (byte for byte what a whole-app codegen writes
+/// for it), not the app's.
+#[tokio::test(flavor = "multi_thread")]
+async fn codegen_component_dir_generates_that_component_alone() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codegen/components");
+    let mut s = Scene::new().await;
+    support::copy_dir(&fixture.join("project"), s.project.path());
+    s.set(
+        "CONVEX_DEPLOY_KEY",
+        "dev:happy-otter-123|eyJ2MiI6ImRldi1rZXkifQ==",
+    );
+    // The server's analysis recorded for this project (whole app).
+    let analysis: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("expected/analysis.json")).unwrap(),
+    )
+    .unwrap();
+    let mut answer = start_push_response();
+    answer["analysis"] = analysis;
+    s.mount_first("/api/deploy2/start_push", 1, 200, answer)
+        .await;
+
+    let out = s
+        .cmd(&[
+            "codegen",
+            "--typecheck",
+            "disable",
+            "--component-dir",
+            "components/notifier",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let start = &s.bodies("/api/deploy2/start_push").await[0];
+    assert_eq!(start["forCodegen"], true);
+    assert_eq!(start["dryRun"], false);
+    let generated = "components/notifier/_generated";
+    for name in ["api.ts", "server.ts", "dataModel.ts", "component.ts"] {
+        let expected =
+            std::fs::read_to_string(fixture.join("expected/files").join(generated).join(name))
+                .unwrap();
+        let written = std::fs::read_to_string(s.file(&format!("{generated}/{name}"))).unwrap();
+        assert_eq!(written, expected, "{name}");
+    }
+    assert!(!s.file("convex/_generated").exists());
+    assert!(!s.file("convex/counter/_generated").exists());
+
+    // A folder without convex.config.ts is refused before any push.
+    let out = s
+        .cmd(&["codegen", "--component-dir", "convex/counter/lib"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("Only directories with convex.config.ts files are supported"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(s.bodies("/api/deploy2/start_push").await.len(), 1);
 }

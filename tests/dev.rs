@@ -8,11 +8,13 @@
 
 mod support;
 
+use support::{example, free_ports, pid_alive};
+
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -23,36 +25,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const VERSION: &str = "precompiled-2026-11-20-fake001";
 const TOKEN: &str = "convex-pat-alice-0001";
 const ADMIN_KEY: &str = "dev:happy-otter-123|admin-key-selected";
-
-/// `target/debug/examples/<name>`, built on demand.
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "--example", "fake_local_backend"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build --example");
-        assert!(status.success(), "building the fake backend failed");
-    });
-    dir.join(name)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn pid_alive(pid: i64) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
-}
 
 /// A project, a HOME, a mock server, and the command line around them.
 struct Dev {
@@ -665,7 +637,7 @@ async fn a_saved_function_file_is_pushed_again() {
 async fn anonymous_dev_runs_against_the_fake_backend() {
     let dev = Dev::new().await;
     dev.install_fake_backend();
-    let ports = (free_port(), free_port());
+    let ports = free_ports();
     let admin_key = dev.save_local_deployment("anonymous-my-app", ports);
     dev.write(
         ".env.local",
@@ -735,7 +707,7 @@ async fn linked_local_dev_runs_against_the_fake_backend() {
         .mount(&dev.server)
         .await;
     dev.install_fake_backend();
-    let ports = (free_port(), free_port());
+    let ports = free_ports();
     dev.save_local_deployment("local-acme-rocket", ports);
     dev.write(
         ".env.local",
@@ -793,7 +765,7 @@ async fn sigterm_stops_the_backend_and_the_start_command() {
         .mount(&dev.server)
         .await;
     dev.install_fake_backend();
-    let ports = (free_port(), free_port());
+    let ports = free_ports();
     dev.save_local_deployment("local-acme-rocket", ports);
     dev.write(
         ".env.local",

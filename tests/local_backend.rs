@@ -3,10 +3,12 @@
 //! the GitHub release download and the management API. No network.
 #![cfg(unix)]
 
+mod support;
+
 use std::collections::VecDeque;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use convex_cli::env::Env;
@@ -14,6 +16,7 @@ use convex_cli::global_config::ConvexDirs;
 use convex_cli::http::{HttpClient, ManagementClient};
 use convex_cli::local_backend::*;
 use serde_json::{Value, json};
+use support::{example, free_ports, pid_alive};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -21,48 +24,9 @@ const V_NEW: &str = "precompiled-2026-11-20-fake001";
 const V_OLD: &str = "precompiled-2026-10-01-old0001";
 const V_EARLY: &str = "precompiled-2026-01-05-early01";
 
-/// `target/debug/examples/<name>`. `cargo test` builds the examples before
-/// running tests; when they are missing (e.g. `cargo test --test
-/// local_backend` on a fresh target folder) they are built here.
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let target_dir = exe.parent().unwrap().parent().unwrap();
-    let path = target_dir.join("examples").join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "--example", "fake_local_backend"])
-                .args(["--example", "hold_local_backend"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build --example");
-            assert!(status.success(), "building the test examples failed");
-        });
-    }
-    assert!(path.exists(), "{} is missing", path.display());
-    path
-}
-
 /// The shared client, as a command without proxy settings builds it.
 fn http() -> HttpClient {
     HttpClient::new(&Env::default()).unwrap()
-}
-
-/// Two ports nothing listens on.
-fn free_ports() -> (u16, u16) {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    )
-}
-
-fn pid_alive(pid: u32) -> bool {
-    // SAFETY: signal 0 only checks the process exists.
-    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
 }
 
 struct TestEnv {

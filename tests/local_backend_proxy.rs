@@ -8,6 +8,8 @@
 //! made here, and answers like the real hosts. Anything else is refused.
 #![cfg(unix)]
 
+mod support;
+
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,34 +23,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use support::example;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const VERSION: &str = "precompiled-2026-11-20-fake001";
-
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name);
-    // Built by `cargo test` (see tests/local_backend.rs).
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "--example", name])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .unwrap();
-            assert!(status.success());
-        });
-    }
-    path
-}
 
 /// A CA (PEM) and a server certificate it signed for the two outside hosts.
 fn tls_material() -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {

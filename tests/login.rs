@@ -1,11 +1,11 @@
 //! `login`, `login status`, `logout`, the command tree and forwarding.
 
-mod common;
+mod support;
 
 use predicates::str::contains;
 
-use common::{Scene, header, json_body};
 use serde_json::json;
+use support::scene::{Scene, header, json_body};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 

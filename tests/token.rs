@@ -1,11 +1,11 @@
 //! `convex deployment token create|delete` against a wiremock management API.
 
-mod common;
+mod support;
 
 use predicates::str::contains;
 
-use common::{DEV_ENV_LOCAL, Scene, header, json_body};
 use serde_json::json;
+use support::scene::{DEV_ENV_LOCAL, Scene, header, json_body};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 

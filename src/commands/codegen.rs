@@ -6,7 +6,8 @@
 //! files; `--dry-run` lists changed files instead, `--init` also writes
 //! `convex/tsconfig.json` (and `README.md` for a new functions directory),
 //! and the hidden `--system-udfs` is the only offline mode. `--component-dir`
-//! is handed to the project's own official CLI.
+//! pushes a synthetic app that uses only that component (`forCodegen: true`)
+//! and generates that component's files alone.
 
 use anyhow::Result;
 
@@ -53,16 +54,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.component_dir.is_some() {
-        // Codegen for one component goes through a synthetic root app that
-        // the native bundler does not build yet.
-        let code = crate::forward::forward_current_args();
-        return if code == 0 {
-            Ok(())
-        } else {
-            Err(Failure::silent(code).into())
-        };
-    }
     let flags = SelectionFlags {
         url: args.url.clone(),
         admin_key: args.admin_key.clone(),
@@ -145,6 +136,7 @@ async fn codegen(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<(
         live_component_sources: args.live_component_sources,
         checks: PushChecks::none(),
         stop_after_start_push: true,
+        codegen_only_component: args.component_dir.as_ref().map(std::path::PathBuf::from),
         ..PushOptions::default()
     };
     let pusher = Pusher::start(ctx).map_err(Failure::from)?;

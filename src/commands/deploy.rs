@@ -249,6 +249,7 @@ fn push_options(
         checks,
         message,
         stop_after_start_push: false,
+        codegen_only_component: None,
     }
 }
 
@@ -298,10 +299,7 @@ async fn deploy_to_existing(
     };
     let advisory = async {
         if let Some(f) = &fields {
-            tokio::join!(
-                usage_state_warning(ctx, &f.deployment_name),
-                version_check(ctx)
-            );
+            crate::advisories::check_all(ctx, &f.deployment_name).await;
         }
     };
     let result = with_advisory(push, advisory).await;
@@ -361,10 +359,10 @@ fn confirm_push_to_other(
     let url_var = environment::suggested_url_env_var_names(&ctx.cwd).convex_url;
     output::message(&format!(
         "You're currently developing against your {} deployment\n\n  {configured_name} (set in CONVEX_DEPLOYMENT)\n\nYour {} deployment {} serves traffic at:\n\n  {url_var}={}\n\nMake sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n",
-        output::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
-        output::bold(&requested_type),
-        output::bold(&requested_name),
-        output::bold(url),
+        output::style::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
+        output::style::bold(&requested_type),
+        output::style::bold(&requested_name),
+        output::style::bold(url),
     ));
     output::prompt_yes_no(
         &format!(
@@ -595,7 +593,8 @@ async fn deploy_to_preview(
         let path = push::function_call::parse_function_name(function, &functions, &ctx.cwd)
             .map_err(fail)?;
         let client = ctx.deployment_client(&url, &admin_key)?;
-        let version = push::installed_convex_version(&ctx.cwd)
+        let http = ctx.http()?;
+        let npm_version = push::installed_convex_version(&ctx.cwd)
             .unwrap_or_else(|| crate::REFERENCE_VERSION.to_string());
         // The push report goes out while the function runs, as with the
         // official CLI (whose process is still alive then).
@@ -604,114 +603,15 @@ async fn deploy_to_preview(
                 report.send().await;
             }
         };
-        let no_args = json!({});
-        let call = push::function_call::run_function(&client, &version, &path, &no_args, None);
-        let ((), result) = tokio::join!(report, call);
-        let (value, logs) = result.map_err(Failure::from)?;
-        for line in logs {
-            match line {
-                Value::String(s) => output::message(&format!("[CONVEX {path}] {s}")),
-                other => output::message(&format!("[CONVEX {path}] {other}")),
-            }
-        }
-        output::success(&format!("Finished running function \"{function}\""));
-        if !value.is_null() {
-            output::data(&serde_json::to_string_pretty(&value).unwrap_or_default());
-        }
+        let call = push::function_call::FunctionCall {
+            display_name: function,
+            path: &path,
+            component: None,
+            npm_version: &npm_version,
+        };
+        let run = push::function_call::run_function_and_log(&client, &http, &call);
+        let ((), result) = tokio::join!(report, run);
+        result.map_err(Failure::from)?;
     }
     Ok(())
-}
-
-/// `GET /v1/version`: print the server's notice, if any. Advisory.
-async fn version_check(ctx: &Context) {
-    let Ok(client) = ctx.version_client() else {
-        return;
-    };
-    match client.get("/v1/version").await {
-        Ok(Some(data)) => {
-            if let Some(message) = data.get("message").and_then(Value::as_str) {
-                output::message(message);
-            }
-        }
-        Ok(None) => {}
-        Err(e) => output::verbose(&format!("Version check failed: {e}")),
-    }
-}
-
-/// With an account token: warn when the team is near or over its limits.
-/// Advisory.
-async fn usage_state_warning(ctx: &Context, deployment_name: &str) {
-    if !ctx.auth().is_some_and(|a| a.is_access_token())
-        || ctx.env.get(env_vars::CONVEX_AGENT_MODE) == Some("anonymous")
-        || deployment_name.starts_with("anonymous-")
-    {
-        return;
-    }
-    let Ok(management) = ctx.management() else {
-        return;
-    };
-    let data = match management
-        .big_brain_get(&format!("deployment/{deployment_name}/team_and_project"))
-        .await
-    {
-        Ok(Some(d)) => d,
-        Ok(None) => return,
-        Err(e) => {
-            output::verbose(&format!("Skipping usage state warning: {e}"));
-            return;
-        }
-    };
-    let (Some(team_id), Some(team)) = (
-        data.get("teamId").and_then(Value::as_i64),
-        data.get("team").and_then(Value::as_str),
-    ) else {
-        return;
-    };
-    let usage_path = format!("dashboard/teams/{team_id}/usage/team_usage_state");
-    let limits_path = format!("dashboard/teams/{team_id}/get_spending_limits");
-    let (usage, limits) = tokio::join!(
-        management.big_brain_get(&usage_path),
-        management.big_brain_get(&limits_path),
-    );
-    let (usage, limits) = match (usage, limits) {
-        (Ok(u), Ok(l)) => (u.unwrap_or(Value::Null), l.unwrap_or(Value::Null)),
-        (Err(e), _) | (_, Err(e)) => {
-            output::verbose(&format!("Skipping usage state warning: {e}"));
-            return;
-        }
-    };
-    let usage_state = usage.get("usageState").and_then(Value::as_str);
-    let spending = limits.get("state").and_then(Value::as_str);
-    let (title, subtitle) = if spending == Some("Disabled") {
-        (
-            "Your projects are disabled because you exceeded your spending limit.",
-            "Increase it from the dashboard to re-enable your projects.",
-        )
-    } else {
-        match usage_state {
-            Some("Approaching") => (
-                "Your projects are approaching the Free plan limits.",
-                "Consider upgrading to avoid service interruption.",
-            ),
-            Some("Exceeded") => (
-                "Your projects are above the Free plan limits.",
-                "Decrease your usage or upgrade to avoid service interruption.",
-            ),
-            Some("Disabled") => (
-                "Your projects are disabled because the team exceeded Free plan limits.",
-                "Decrease your usage or upgrade to reenable your projects.",
-            ),
-            Some("Paused") => (
-                "Your projects are disabled because the team previously exceeded Free plan limits.",
-                "Restore your projects by going to the dashboard.",
-            ),
-            _ => return,
-        }
-    };
-    output::warning(title);
-    output::warning(subtitle);
-    output::warning(&format!(
-        "Visit {}/t/{team} to learn more.",
-        ctx.dashboard_host()
-    ));
 }

@@ -41,8 +41,45 @@ pub enum LoginFlow {
     Poll,
 }
 
+/// The hidden login test hooks (`--override-auth-*`), shared by `login`
+/// and `dev` (which logs in when it has no valid credential).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AuthOverrides {
+    /// The OIDC issuer instead of Convex's.
+    #[arg(
+        id = "override_auth_url",
+        long = "override-auth-url",
+        value_name = "url",
+        hide = true
+    )]
+    pub url: Option<String>,
+    /// The OIDC client id instead of Convex's.
+    #[arg(
+        id = "override_auth_client",
+        long = "override-auth-client",
+        value_name = "id",
+        hide = true
+    )]
+    pub client: Option<String>,
+    /// With `password`: a password grant instead of the device flow.
+    #[arg(
+        id = "override_auth_username",
+        long = "override-auth-username",
+        value_name = "username",
+        hide = true
+    )]
+    pub username: Option<String>,
+    #[arg(
+        id = "override_auth_password",
+        long = "override-auth-password",
+        value_name = "password",
+        hide = true
+    )]
+    pub password: Option<String>,
+}
+
 /// Login to Convex
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 #[command(args_override_self = true, disable_help_subcommand = true)]
 pub struct Args {
     #[command(subcommand)]
@@ -61,14 +98,8 @@ pub struct Args {
     pub login_flow: LoginFlow,
     #[arg(long = "link-deployments", hide = true)]
     pub link_deployments: bool,
-    #[arg(long = "override-auth-url", value_name = "url", hide = true)]
-    pub override_auth_url: Option<String>,
-    #[arg(long = "override-auth-client", value_name = "id", hide = true)]
-    pub override_auth_client: Option<String>,
-    #[arg(long = "override-auth-username", value_name = "username", hide = true)]
-    pub override_auth_username: Option<String>,
-    #[arg(long = "override-auth-password", value_name = "password", hide = true)]
-    pub override_auth_password: Option<String>,
+    #[command(flatten)]
+    pub auth_overrides: AuthOverrides,
     #[arg(long = "override-access-token", value_name = "token", hide = true)]
     pub override_access_token: Option<String>,
     #[arg(long = "accept-opt-ins", hide = true)]
@@ -102,7 +133,7 @@ pub fn run(args: Args) -> Result<()> {
 
 fn login(args: Args) -> Result<()> {
     let ctx = Context::new(ContextOptions::default())?;
-    if args.override_auth_username.is_some() != args.override_auth_password.is_some() {
+    if args.auth_overrides.username.is_some() != args.auth_overrides.password.is_some() {
         return Err(fail(
             "If overriding credentials, both --override-auth-username and --override-auth-password must be provided.",
         ));
@@ -161,18 +192,20 @@ pub(crate) async fn perform_login(ctx: &Context, args: &Args) -> Result<()> {
     let device_name = match &args.device_name {
         Some(name) if !name.is_empty() => name.clone(),
         _ => {
-            output::message(&output::bold(
+            output::message(&output::style::bold(
                 "Welcome to developing with Convex, let's get you logged in.",
             ));
             output::prompt_string("Device name:", Some(&default_device_name()))?
         }
     };
     let issuer = args
-        .override_auth_url
+        .auth_overrides
+        .url
         .as_deref()
         .unwrap_or(DEFAULT_AUTH_URL);
     let client_id = args
-        .override_auth_client
+        .auth_overrides
+        .client
         .as_deref()
         .unwrap_or(DEFAULT_AUTH_CLIENT);
 
@@ -183,7 +216,7 @@ pub(crate) async fn perform_login(ctx: &Context, args: &Args) -> Result<()> {
     {
         token.to_string()
     } else if let (Some(user), Some(password)) =
-        (&args.override_auth_username, &args.override_auth_password)
+        (&args.auth_overrides.username, &args.auth_overrides.password)
     {
         password_grant(ctx, client_id, user, password).await?
     } else if args.login_flow == LoginFlow::Paste {

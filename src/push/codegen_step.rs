@@ -84,6 +84,28 @@ pub fn component_dirs(graph: &ComponentGraph) -> Vec<ComponentDir> {
     dirs
 }
 
+/// Whether codegen writes `directory`'s files: every directory, except
+/// that `codegen --component-dir` (a synthetic root) writes only the one
+/// component it names, not the root.
+pub fn is_codegen_target(graph: &ComponentGraph, directory: &ComponentDirectory) -> bool {
+    match &graph.root.synthetic_import {
+        None => true,
+        Some(component_config) => {
+            !directory.is_root && &directory.definition_path == component_config
+        }
+    }
+}
+
+/// The directories codegen writes, root first (see [`is_codegen_target`]).
+fn codegen_targets(graph: &ComponentGraph) -> Vec<ComponentDir> {
+    let root = &graph.root.path;
+    std::iter::once(&graph.root)
+        .chain(graph.components.iter().filter(|c| !c.is_root))
+        .filter(|c| is_codegen_target(graph, c))
+        .map(|c| component_dir(root, c))
+        .collect()
+}
+
 /// Runs a codegen call with stdout as the data sink and its notes going to
 /// `output`.
 fn with_output<T>(
@@ -111,7 +133,7 @@ pub fn initial(
     output: &dyn PushOutput,
 ) -> PushResult<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for dir in component_dirs(graph) {
+    for dir in codegen_targets(graph) {
         written.extend(with_output(output, |out| {
             codegen::initial_codegen(&dir, &settings.options, out)
         })?);
@@ -142,7 +164,7 @@ fn write_final(
 ) -> PushResult<Vec<PathBuf>> {
     let dirs = component_dirs(graph);
     let mut written = Vec::new();
-    for dir in &dirs {
+    for dir in &codegen_targets(graph) {
         if dir.is_published_package() {
             continue;
         }

@@ -87,6 +87,26 @@ pub fn is_non_prod_build_environment(env: &Env) -> bool {
     false
 }
 
+/// Every framework's name for the deployment (client) URL variable, as
+/// `dev` recognises them in an env file.
+pub const URL_VAR_NAMES: [&str; 6] = [
+    "CONVEX_URL",
+    "PUBLIC_CONVEX_URL",
+    "NEXT_PUBLIC_CONVEX_URL",
+    "VITE_CONVEX_URL",
+    "REACT_APP_CONVEX_URL",
+    "EXPO_PUBLIC_CONVEX_URL",
+];
+/// Every framework's name for the HTTP-actions (site) URL variable.
+pub const SITE_URL_VAR_NAMES: [&str; 6] = [
+    "CONVEX_SITE_URL",
+    "PUBLIC_CONVEX_SITE_URL",
+    "NEXT_PUBLIC_CONVEX_SITE_URL",
+    "VITE_CONVEX_SITE_URL",
+    "REACT_APP_CONVEX_SITE_URL",
+    "EXPO_PUBLIC_CONVEX_SITE_URL",
+];
+
 /// The framework's names for the deployment URL and site URL variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlEnvVarNames {

@@ -103,6 +103,10 @@ pub struct PushOptions {
     pub message: Option<String>,
     /// Stop after `start_push` and final codegen (`convex codegen`).
     pub stop_after_start_push: bool,
+    /// `codegen --component-dir`: push a synthetic app that uses only the
+    /// component in this directory (`forCodegen: true`), and generate and
+    /// typecheck that component alone.
+    pub codegen_only_component: Option<PathBuf>,
 }
 
 impl Default for PushOptions {
@@ -122,6 +126,7 @@ impl Default for PushOptions {
             checks: PushChecks::default(),
             message: None,
             stop_after_start_push: false,
+            codegen_only_component: None,
         }
     }
 }
@@ -443,7 +448,15 @@ impl Run<'_> {
         self.output.progress("Finding component definitions...");
         let graph = {
             let _s = span.child("componentGraph");
-            bundler.component_graph(config, &bundle_options).await?
+            match &options.codegen_only_component {
+                None => bundler.component_graph(config, &bundle_options).await?,
+                Some(dir) => {
+                    let root = bundler.synthetic_root_component(config, dir)?;
+                    bundler
+                        .component_graph_from(config, root, &bundle_options)
+                        .await?
+                }
+            }
         };
         observed.extend(graph.input_files.iter().cloned());
         self.timing("found components");
@@ -505,7 +518,7 @@ impl Run<'_> {
                     functions: &config.functions,
                     node_version: config.node.node_version.as_deref(),
                     udf_server_version: &self.udf_server_version,
-                    for_codegen: false,
+                    for_codegen: options.codegen_only_component.is_some(),
                 },
             );
             PushResult::Ok(request)
@@ -631,15 +644,21 @@ impl Run<'_> {
     }
 
     /// Directories to typecheck: the root, plus every local component with
-    /// `typecheck_components`.
+    /// `typecheck_components`. For `codegen --component-dir`, not the root
+    /// but that component (or every component with `typecheck_components`).
     fn typecheck_dirs(&self, graph: &ComponentGraph) -> Vec<PathBuf> {
-        let mut dirs = vec![graph.root.path.clone()];
+        let synthetic = graph.root.synthetic_import.is_some();
+        let mut dirs = Vec::new();
+        if !synthetic {
+            dirs.push(graph.root.path.clone());
+        }
+        let components = graph.components.iter().filter(|c| !c.is_root);
         if self.options.typecheck_components {
+            dirs.extend(components.map(|c| c.path.clone()));
+        } else if synthetic {
             dirs.extend(
-                graph
-                    .components
-                    .iter()
-                    .filter(|c| !c.is_root)
+                components
+                    .filter(|c| codegen_step::is_codegen_target(graph, c))
                     .map(|c| c.path.clone()),
             );
         }

@@ -19,7 +19,15 @@
 //!
 //! The same install holds the reference CLI:
 //! [`reference_cli`] returns `node_modules/convex/bin/main.js`.
+//!
+//! # Other helpers
+//!
+//! [`scene`]: a temporary HOME and project with wiremock as the management
+//! API. [`example`]: the fake local backends of `examples/`, built on
+//! demand. [`free_ports`], [`pid_alive`].
 #![allow(dead_code)]
+
+pub mod scene;
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};
@@ -130,13 +138,20 @@ fn symlink(target: &Path, link: &Path) {
 /// Gives `project` a `node_modules` folder whose entries are symbolic links
 /// to the shared install (so tests may add packages of their own).
 pub fn link_node_modules(project: &Path) {
+    link_node_modules_except(project, &[]);
+}
+
+/// [`link_node_modules`] without the packages named in `left_out` (e.g.
+/// `typescript`, so that `--typecheck try` skips tsc).
+pub fn link_node_modules_except(project: &Path, left_out: &[&str]) {
     let shared = npm_node_modules();
     let local = project.join("node_modules");
     fs::create_dir_all(&local).unwrap();
     for entry in fs::read_dir(shared).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with('.') || left_out.contains(&name_text.as_ref()) {
             continue;
         }
         let link = local.join(&name);
@@ -175,4 +190,43 @@ pub fn make_project(files: &[(&str, &str)]) -> tempfile::TempDir {
     write_files(dir.path(), files);
     link_node_modules(dir.path());
     dir
+}
+
+/// `target/debug/examples/<name>` (the fake local backends), built once per
+/// test process so that a stale copy is never used.
+pub fn example(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet"])
+            .args(["--example", "fake_local_backend"])
+            .args(["--example", "hold_local_backend"])
+            .current_dir(manifest_dir())
+            .status()
+            .expect("run cargo build --example");
+        assert!(status.success(), "building the test examples failed");
+    });
+    let path = examples.join(name);
+    assert!(path.exists(), "{} is missing", path.display());
+    path
+}
+
+/// Two different loopback ports nothing listens on (at the time of asking).
+pub fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
+}
+
+/// Whether process `pid` exists.
+#[cfg(unix)]
+pub fn pid_alive(pid: impl Into<i64>) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid.into() as libc::pid_t, 0) == 0 }
 }

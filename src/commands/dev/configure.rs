@@ -22,16 +22,7 @@ use crate::local_backend::{
     AnonymousOptions, ChosenConfiguration, DeploymentChoice, LinkedLocalOptions,
     LocalBackendOptions, LocalBackends, LocalDeploymentHandle, ManagementControlPlane,
 };
-use crate::output;
-
-/// The hidden login test hooks (`--override-auth-*`).
-#[derive(Debug, Clone, Default)]
-pub struct LoginOverrides {
-    pub url: Option<String>,
-    pub client: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
+use crate::output::{self, style};
 
 /// The flags that decide how a project is chosen and what runs locally.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +35,7 @@ pub struct ConfigureOptions {
     pub team: Option<String>,
     pub project: Option<String>,
     pub dev_deployment: Option<DevDeploymentMode>,
-    pub login: LoginOverrides,
+    pub login: login::AuthOverrides,
 }
 
 /// The deployment `dev` works against.
@@ -143,22 +134,8 @@ async fn ensure_logged_in(
         output::message(message);
     }
     let args = login::Args {
-        command: None,
-        device_name: None,
-        force: false,
-        no_open: false,
-        login_flow: login::LoginFlow::Auto,
-        link_deployments: false,
-        override_auth_url: options.login.url.clone(),
-        override_auth_client: options.login.client.clone(),
-        override_auth_username: options.login.username.clone(),
-        override_auth_password: options.login.password.clone(),
-        override_access_token: None,
-        accept_opt_ins: false,
-        dump_access_token: false,
-        check_login: false,
-        vercel: false,
-        vercel_override: None,
+        auth_overrides: options.login.clone(),
+        ..login::Args::default()
     };
     login::perform_login(ctx, &args).await
 }
@@ -272,7 +249,7 @@ async fn anonymous(
     }
     let already_configured = deployment_name.is_some() && options.chosen.is_none();
     if agent_mode {
-        output::warning(&super::style::bold(&super::style::yellow(
+        output::warning(&style::bold(&style::yellow(
             "CONVEX_AGENT_MODE=anonymous mode is in beta, functionality may change in the future.",
         )));
     }
@@ -586,9 +563,9 @@ async fn select_dev_deployment_type(
 /// terminal without one, the user picks.
 async fn select_region(ctx: &Context, team: &Team) -> Result<Option<String>> {
     let tip = || {
-        output::message(&super::style::gray(&format!(
+        output::message(&style::gray(&format!(
             "Tip: you can configure a default region for your team at {}",
-            super::style::underline(&format!(
+            style::underline(&format!(
                 "{}/t/{}/settings",
                 ctx.dashboard_host(),
                 team.slug
@@ -681,14 +658,14 @@ async fn select_new_project(ctx: &Context, options: &ConfigureOptions) -> Result
         )));
     };
     let team_message = if chose_team {
-        format!(" in team {}", super::style::bold(&team.slug))
+        format!(" in team {}", style::bold(&team.slug))
     } else {
         String::new()
     };
     output::success(&format!(
         "Created project {}{team_message}, manage it at {}",
-        super::style::bold(&project_slug),
-        super::style::bold(&format!(
+        style::bold(&project_slug),
+        style::bold(&format!(
             "{}/t/{}/{project_slug}",
             ctx.dashboard_host(),
             team.slug
@@ -785,7 +762,7 @@ async fn select_existing_project(
         select_dev_deployment_type(ctx, options, Some((&team.slug, &project_slug)), chose).await?;
     output::success(&format!(
         "Reinitialized project {}",
-        super::style::bold(&project_slug)
+        style::bold(&project_slug)
     ));
     Ok(ChosenProject {
         team_slug: team.slug,

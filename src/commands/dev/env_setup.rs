@@ -10,78 +10,16 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::style;
 use crate::credentials::DeploymentType;
 use crate::env_file::{EnvFileEdit, changed_env_file};
 use crate::env_vars;
-use crate::project::{PackageJson, ProjectConfig};
+use crate::output::style;
+use crate::project::ProjectConfig;
+use crate::push::environment;
 
 /// The env file `dev` keeps `CONVEX_DEPLOYMENT` in.
 pub const ENV_LOCAL: &str = ".env.local";
 const DEPLOYMENT_COMMENT: &str = "# Deployment used by `npx convex dev`";
-
-/// Client-URL variable names `dev` recognises in an env file.
-const URL_NAMES: [&str; 6] = [
-    "CONVEX_URL",
-    "PUBLIC_CONVEX_URL",
-    "NEXT_PUBLIC_CONVEX_URL",
-    "VITE_CONVEX_URL",
-    "REACT_APP_CONVEX_URL",
-    "EXPO_PUBLIC_CONVEX_URL",
-];
-/// HTTP-actions-URL variable names `dev` recognises in an env file.
-const SITE_URL_NAMES: [&str; 6] = [
-    "CONVEX_SITE_URL",
-    "PUBLIC_CONVEX_SITE_URL",
-    "NEXT_PUBLIC_CONVEX_SITE_URL",
-    "VITE_CONVEX_SITE_URL",
-    "REACT_APP_CONVEX_SITE_URL",
-    "EXPO_PUBLIC_CONVEX_SITE_URL",
-];
-
-/// The framework-specific variable names, from `package.json`'s
-/// dependencies (first match wins). `remix`: the file is `.env` when there
-/// is no `.env.local`.
-pub struct SuggestedNames {
-    pub url: &'static str,
-    pub site_url: &'static str,
-    pub remix: bool,
-}
-
-pub fn suggested_names(project_root: &Path) -> SuggestedNames {
-    let plain = SuggestedNames {
-        url: "CONVEX_URL",
-        site_url: "CONVEX_SITE_URL",
-        remix: false,
-    };
-    let Ok(package) = PackageJson::read(project_root) else {
-        return plain;
-    };
-    let has = |name: &str| package.has_dependency(name, false);
-    let pick = |url, site_url| SuggestedNames {
-        url,
-        site_url,
-        remix: false,
-    };
-    if has("react-scripts") {
-        pick("REACT_APP_CONVEX_URL", "REACT_APP_CONVEX_SITE_URL")
-    } else if has("next") {
-        pick("NEXT_PUBLIC_CONVEX_URL", "NEXT_PUBLIC_CONVEX_SITE_URL")
-    } else if has("expo") {
-        pick("EXPO_PUBLIC_CONVEX_URL", "EXPO_PUBLIC_CONVEX_SITE_URL")
-    } else if has("@sveltejs/kit") {
-        pick("PUBLIC_CONVEX_URL", "PUBLIC_CONVEX_SITE_URL")
-    } else if has("@tanstack/start") || has("@tanstack/react-start") || has("vite") {
-        pick("VITE_CONVEX_URL", "VITE_CONVEX_SITE_URL")
-    } else if has("@remix-run/dev") {
-        SuggestedNames {
-            remix: true,
-            ..plain
-        }
-    } else {
-        plain
-    }
-}
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
@@ -170,9 +108,11 @@ pub fn write_urls_to_env_file(
     url: &str,
     site_url: Option<&str>,
 ) -> Result<Option<WrittenUrls>> {
-    let names = suggested_names(project_root);
+    let names = environment::suggested_url_env_var_names(project_root);
     let env_local = project_root.join(ENV_LOCAL);
-    let env_file = if env_local.exists() || !names.remix {
+    // Remix reads `.env`: use it when there is no `.env.local`.
+    let remix = names.framework == Some("Remix");
+    let env_file = if env_local.exists() || !remix {
         ENV_LOCAL
     } else {
         ".env"
@@ -181,18 +121,24 @@ pub fn write_urls_to_env_file(
     let existing = read_optional(&path)?;
     let (url_var, site_url_var) = match &existing {
         None => (
-            Some(names.url.to_string()),
-            Some(names.site_url.to_string()),
+            Some(names.convex_url.to_string()),
+            Some(names.convex_site_url.to_string()),
         ),
         Some(text) => {
             let vars = crate::dotenv::parse(text);
-            let url_var = resolve_name(names.url, url, env_file, &vars, &URL_NAMES);
+            let url_var = resolve_name(
+                names.convex_url,
+                url,
+                env_file,
+                &vars,
+                &environment::URL_VAR_NAMES,
+            );
             let site_var = resolve_name(
-                names.site_url,
+                names.convex_site_url,
                 site_url.unwrap_or(""),
                 env_file,
                 &vars,
-                &SITE_URL_NAMES,
+                &environment::SITE_URL_VAR_NAMES,
             );
             match (url_var, site_var) {
                 (Resolved::Write(u), Resolved::Write(s)) => (u, s),

@@ -14,9 +14,9 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::TailLogs;
-use super::style;
 use super::timefmt::locale_string;
 use crate::http::{DeploymentClient, DeploymentRequest, FetchError};
+use crate::output::style;
 
 /// Consecutive failures after which each retry is announced.
 const QUIET_FAILURES: u32 = 5;

@@ -9,21 +9,18 @@
 //! 3. `GET /api/v1/get_canonical_urls`, then `.env.local` and friends
 //!    ([`env_setup`]) and the banner ([`crate::push::announce`]);
 //! 4. side by side: the watch–push loop ([`watch_loop`]) with the log tail
-//!    ([`logs`]), and the advisory checks ([`advisories`]).
+//!    ([`logs`]), and the advisory checks ([`crate::advisories`]).
 //!
 //! Ctrl-C and SIGTERM stop the `--start` command and any backend this run
 //! started, then end the process (exit 130 for Ctrl-C; for SIGTERM the
 //! process ends by that signal, which a shell shows as 143).
 
-mod advisories;
 mod configure;
 mod env_setup;
 mod logs;
 mod push_step;
 mod remote_watch;
-mod run_function;
 mod start;
-mod style;
 mod timefmt;
 mod watch_loop;
 
@@ -41,11 +38,11 @@ use crate::credentials::{
 use crate::error::{Failure, Interrupted, fail};
 use crate::http::DeploymentRequest;
 use crate::local_backend::{self, ChosenConfiguration, LocalBackendOptions, LocalBackends};
-use crate::output;
-use configure::{ConfigureOptions, LoginOverrides, Target};
+use crate::output::{self, style};
+use configure::{ConfigureOptions, Target};
 use watch_loop::{AfterPush, LoopOptions, RunAfterPush};
 
-pub use env_setup::{suggested_names, write_urls_to_env_file};
+pub use env_setup::write_urls_to_env_file;
 
 /// `--tail-logs [mode]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,14 +147,8 @@ pub struct Args {
     pub admin_key: Option<String>,
     #[arg(long, value_name = "url", hide = true)]
     pub url: Option<String>,
-    #[arg(long = "override-auth-url", value_name = "url", hide = true)]
-    pub override_auth_url: Option<String>,
-    #[arg(long = "override-auth-client", value_name = "id", hide = true)]
-    pub override_auth_client: Option<String>,
-    #[arg(long = "override-auth-username", value_name = "username", hide = true)]
-    pub override_auth_username: Option<String>,
-    #[arg(long = "override-auth-password", value_name = "password", hide = true)]
-    pub override_auth_password: Option<String>,
+    #[command(flatten)]
+    pub auth_overrides: crate::commands::login::AuthOverrides,
     #[arg(long = "local-cloud-port", value_name = "port", hide = true)]
     pub local_cloud_port: Option<String>,
     #[arg(long = "local-site-port", value_name = "port", hide = true)]
@@ -259,7 +250,7 @@ fn parse_port(flag: &str, value: &Option<String>) -> Result<Option<u16>> {
 fn rejected_flag(flag: &str, select: &str, what: &str) -> anyhow::Error {
     fail(format!(
         "`{flag}` can't be used with `npx convex dev`.\n\n  To select {what} for development, run:\n      {}\n  Then, run `npx convex dev` again.",
-        output::bold(&format!("npx convex deployment select {select}"))
+        output::style::bold(&format!("npx convex deployment select {select}"))
     ))
 }
 
@@ -316,12 +307,7 @@ pub fn run(args: Args) -> Result<()> {
         team: args.team.clone(),
         project: args.project.clone(),
         dev_deployment: args.dev_deployment,
-        login: LoginOverrides {
-            url: args.override_auth_url.clone(),
-            client: args.override_auth_client.clone(),
-            username: args.override_auth_username.clone(),
-            password: args.override_auth_password.clone(),
-        },
+        login: args.auth_overrides.clone(),
     };
     let flags = SelectionFlags {
         url: args.url.clone(),
@@ -555,10 +541,7 @@ async fn dev(
 
     let advisories = async {
         if let Some(fields) = &fields {
-            tokio::join!(
-                advisories::usage_state_warning(ctx, &fields.deployment_name),
-                advisories::version_and_ai_files_check(ctx)
-            );
+            crate::advisories::check_all(ctx, &fields.deployment_name).await;
         }
     };
     let develop = async {
@@ -633,7 +616,6 @@ async fn develop(
         run: options.run.clone(),
         deployment: client.clone(),
         http: ctx.http()?,
-        admin_key: admin_key.to_string(),
         functions_dir: config.functions.clone(),
         project_root: ctx.cwd.clone(),
         env: ctx.env.clone(),

@@ -100,7 +100,8 @@ pub fn start<'a>(
     })
 }
 
-fn failure_of(error: PushError) -> PushFailure {
+/// A push-pipeline error in the loop's terms.
+pub(super) fn failure_of(error: PushError) -> PushFailure {
     let category = match &error.category {
         ErrorCategory::Fatal => FailureCategory::Fatal,
         ErrorCategory::Transient => FailureCategory::Transient,

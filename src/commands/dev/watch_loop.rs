@@ -23,14 +23,15 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Result;
 
 use super::logs::LogManager;
+use super::push_step::failure_of;
 use super::remote_watch::{RemoteTrigger, RemoteWatch};
-use super::run_function;
 use super::start::ShellChild;
 use super::timefmt::{clock_time, format_duration};
 use crate::env::Env;
 use crate::error::Failure;
 use crate::http::{DeploymentClient, HttpClient};
 use crate::output;
+use crate::push::function_call;
 use crate::watch::{FileWatcher, Observations};
 
 /// What ended a push (the official CLI's `ErrorType`).
@@ -102,7 +103,6 @@ pub struct AfterPush {
     pub run: Option<RunAfterPush>,
     pub deployment: DeploymentClient,
     pub http: HttpClient,
-    pub admin_key: String,
     /// `functions` of `convex.json` as written (e.g. `convex/`).
     pub functions_dir: String,
     pub project_root: PathBuf,
@@ -256,16 +256,24 @@ async fn run_after_push(
         None => Ok(()),
         Some(RunAfterPush::Function { name, component }) => {
             let path =
-                run_function::parse_function_name(name, &after.functions_dir, &after.project_root);
-            run_function::run_function(
-                &after.deployment,
-                &after.http,
-                &after.admin_key,
-                name,
-                &path,
-                component.as_deref(),
-            )
-            .await
+                function_call::parse_function_name(name, &after.functions_dir, &after.project_root)
+                    .map_err(|message| PushFailure {
+                        category: FailureCategory::Fatal,
+                        context: None,
+                        message: Some(message),
+                        observed: Vec::new(),
+                    })?;
+            let npm_version = crate::push::installed_convex_version(&after.project_root)
+                .unwrap_or_else(|| crate::REFERENCE_VERSION.to_string());
+            let call = function_call::FunctionCall {
+                display_name: name,
+                path: &path,
+                component: component.as_deref(),
+                npm_version: &npm_version,
+            };
+            function_call::run_function_and_log(&after.deployment, &after.http, &call)
+                .await
+                .map_err(failure_of)
         }
         Some(RunAfterPush::Shell(command)) => match ShellChild::spawn(command, &after.env) {
             Ok(spawned) => {
@@ -375,7 +383,6 @@ mod tests {
             run: None,
             deployment: DeploymentClient::new(http.clone(), "http://127.0.0.1:9", "key"),
             http,
-            admin_key: "key".into(),
             functions_dir: "convex/".into(),
             project_root: root.to_path_buf(),
             env: Env::default(),

@@ -1,5 +1,5 @@
-//! ANSI styling for `dev`'s stderr lines, applied only when colours are on
-//! ([`crate::output::colors_enabled`]).
+//! ANSI styling for stderr lines (the official CLI's chalk colours),
+//! applied only when colours are on ([`crate::output::colors_enabled`]).
 
 fn paint(codes: &str, text: &str) -> String {
     if crate::output::colors_enabled() && !text.is_empty() {

@@ -1,17 +1,26 @@
-//! The advisory checks `dev` runs next to its first push: the team's usage
-//! state (a warning when projects are disabled or near the free limits) and
-//! the version API's message plus the AI-files staleness hint. Failures are
-//! silent: they must never stop development.
+//! The advisory checks `dev` and `deploy` run next to a push to a cloud
+//! deployment: the team's usage state (a warning when projects are disabled
+//! or near the free limits) and the version API's message plus the AI-files
+//! staleness hint. Failures are only logged verbosely: they must never stop
+//! a push.
 
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::style;
 use crate::context::Context;
 use crate::credentials::ManagementAuth;
 use crate::env_vars;
+use crate::output::style;
 use crate::project::ProjectConfig;
+
+/// Both checks side by side, for the cloud deployment `deployment_name`.
+pub async fn check_all(ctx: &Context, deployment_name: &str) {
+    tokio::join!(
+        usage_state_warning(ctx, deployment_name),
+        version_and_ai_files_check(ctx)
+    );
+}
 
 /// `GET /api/deployment/<name>/team_and_project`, then the team's usage and
 /// spending-limit states in parallel; prints a three-line warning when they
@@ -28,11 +37,16 @@ pub async fn usage_state_warning(ctx: &Context, deployment_name: &str) {
     let Ok(management) = ctx.management() else {
         return;
     };
-    let Ok(Some(owner)) = management
+    let owner = match management
         .big_brain_get(&format!("deployment/{deployment_name}/team_and_project"))
         .await
-    else {
-        return;
+    {
+        Ok(Some(owner)) => owner,
+        Ok(None) => return,
+        Err(e) => {
+            crate::output::verbose(&format!("Skipping usage state warning: {e}"));
+            return;
+        }
     };
     let (Some(team_id), Some(team)) = (
         owner.get("teamId").and_then(Value::as_i64),
@@ -98,8 +112,13 @@ pub async fn version_and_ai_files_check(ctx: &Context) {
     let Ok(client) = ctx.version_client() else {
         return;
     };
-    let Ok(Some(version)) = client.get("/v1/version").await else {
-        return;
+    let version = match client.get("/v1/version").await {
+        Ok(Some(version)) => version,
+        Ok(None) => return,
+        Err(e) => {
+            crate::output::verbose(&format!("Version check failed: {e}"));
+            return;
+        }
     };
     if let Some(message) = version.get("message").and_then(Value::as_str)
         && !message.is_empty()

@@ -1,7 +1,7 @@
-//! Shared set-up for the binary tests: a temporary HOME and project folder,
-//! a wiremock server as `CONVEX_PROVISION_HOST`, and a clean environment
-//! (no `node` on PATH, nothing from the developer's shell).
-#![allow(dead_code)]
+//! A temporary HOME and project folder, a wiremock server as
+//! `CONVEX_PROVISION_HOST`, and the real binary run with a clean environment
+//! (no `node` on PATH, nothing from the developer's shell). Used by the
+//! `login` and `deployment token` tests.
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
