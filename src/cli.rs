@@ -257,11 +257,22 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
+/// Whether `argv` (with the program name) asks for the version. As in the
+/// official CLI's parser, `--version` / `-V` is a program-wide option that
+/// wins wherever it stands before `--` (`convex deploy --version`,
+/// `convex --help -V`), even after unknown flags.
+fn asks_for_version(argv: &[OsString]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--version" || a == "-V")
+}
+
 /// Entry point used by `main`: fast path for `--version`, then parse and run.
 pub fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     // `--version` must not build a runtime or read any file.
-    if argv.len() == 2 && (argv[1] == "--version" || argv[1] == "-V") {
+    if asks_for_version(&argv) {
         println!("{}", crate::REFERENCE_VERSION);
         return ExitCode::SUCCESS;
     }
@@ -280,6 +291,23 @@ mod tests {
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).expect("parses");
         cli.command.expect("has a command")
+    }
+
+    #[test]
+    fn version_flag_wins_anywhere_before_double_dash() {
+        let argv = |args: &[&str]| -> Vec<OsString> {
+            std::iter::once("convex")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect()
+        };
+        assert!(asks_for_version(&argv(&["--version"])));
+        assert!(asks_for_version(&argv(&["deploy", "--version"])));
+        assert!(asks_for_version(&argv(&["--help", "-V"])));
+        assert!(asks_for_version(&argv(&["logout", "--bogus", "--version"])));
+        assert!(!asks_for_version(&argv(&["dev", "--", "--version"])));
+        assert!(!asks_for_version(&argv(&["deploy", "--version=1"])));
+        assert!(!asks_for_version(&argv(&["deploy"])));
     }
 
     #[test]
