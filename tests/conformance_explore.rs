@@ -22,3 +22,45 @@ async fn version_flag_after_a_command_prints_the_version() {
     // No request went out.
     assert!(s.requests().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn save_env_with_an_empty_path_creates_no_key() {
+    let s = Scene::new().await;
+    s.login("convex-pat-alice-0001");
+    s.write(".env.local", "CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(
+            "/api/deployment/happy-otter-123/team_and_project",
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"team": "acme", "project": "rocket", "teamId": 17, "projectId": 4242}),
+        ))
+        .mount(&s.server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path(
+            "/api/deployment/authorize_within_current_project",
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "deploymentName": "happy-otter-123", "url": s.host(),
+            "adminKey": "dev:happy-otter-123|admin", "deploymentType": "dev"
+        })))
+        .mount(&s.server)
+        .await;
+    s.cmd(&["deployment", "token", "create", "ci", "--save-env="])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicates::str::contains("empty path"));
+    let paths: Vec<String> = s
+        .requests()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert!(
+        !paths.iter().any(|p| p.ends_with("create_deploy_key")),
+        "{paths:?}"
+    );
+    assert_eq!(s.read(".env.local"), "CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
+}
