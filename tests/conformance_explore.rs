@@ -18,7 +18,10 @@ async fn version_flag_after_a_command_prints_the_version() {
         s.cmd(args).assert().code(0).stdout("1.48.0\n");
     }
     // After `--` it is an ordinary argument.
-    s.cmd(&["dev", "--", "--version"]).assert().code(1).stdout("");
+    s.cmd(&["dev", "--", "--version"])
+        .assert()
+        .code(1)
+        .stdout("");
     // No request went out.
     assert!(s.requests().await.is_empty());
 }
@@ -41,10 +44,12 @@ async fn save_env_with_an_empty_path_creates_no_key() {
         .and(wiremock::matchers::path(
             "/api/deployment/authorize_within_current_project",
         ))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "deploymentName": "happy-otter-123", "url": s.host(),
-            "adminKey": "dev:happy-otter-123|admin", "deploymentType": "dev"
-        })))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "deploymentName": "happy-otter-123", "url": s.host(),
+                "adminKey": "dev:happy-otter-123|admin", "deploymentType": "dev"
+            })),
+        )
         .mount(&s.server)
         .await;
     s.cmd(&["deployment", "token", "create", "ci", "--save-env="])
@@ -62,5 +67,38 @@ async fn save_env_with_an_empty_path_creates_no_key() {
         !paths.iter().any(|p| p.ends_with("create_deploy_key")),
         "{paths:?}"
     );
-    assert_eq!(s.read(".env.local"), "CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
+    assert_eq!(
+        s.read(".env.local"),
+        "CONVEX_DEPLOYMENT=dev:happy-otter-123\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_wins_over_unknown_options_and_values_may_start_with_a_dash() {
+    let s = Scene::new().await;
+    // The help of the named subcommand, on stdout, exit 0.
+    s.cmd(&["deployment", "token", "create", "--bogus", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("--save-env"));
+    // Without --help the unknown option stays a usage error.
+    s.cmd(&["deployment", "token", "create", "ci", "--bogus"])
+        .assert()
+        .code(1)
+        .stdout("");
+    // `help help` is no command.
+    s.cmd(&["help", "help"]).assert().code(1).stdout("");
+    // `--deployment -prod` is a value: the command goes on to its login check.
+    s.cmd(&[
+        "deployment",
+        "token",
+        "create",
+        "ci",
+        "--deployment",
+        "-prod",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicates::str::contains("logged in"));
+    assert!(s.requests().await.is_empty());
 }
