@@ -156,9 +156,25 @@ pub fn parse(argv: Vec<OsString>) -> Parsed {
         args.push("--help".into());
         return Parsed::Exit(crate::forward::forward(&args));
     }
-    let mut command = Cli::command();
-    let matches = match command.try_get_matches_from_mut(argv) {
+    // `help help` names no command of the official CLI: a usage error.
+    if argv.len() >= 3 && argv[1] == "help" && argv[2] == "help" {
+        eprintln!("error: unknown command 'help'\n");
+        let _ = Cli::command().write_help(&mut std::io::stderr());
+        return Parsed::Exit(1);
+    }
+    let mut command = with_required_values_taking_any_argument(Cli::command());
+    let matches = match command.clone().try_get_matches_from_mut(argv.clone()) {
         Ok(m) => m,
+        Err(err) if err.kind() == clap::error::ErrorKind::UnknownArgument => {
+            // The official parser shows the requested help before it
+            // complains about unknown options (`create --bogus --help`).
+            if let Some(help_argv) = help_request(&command, &argv)
+                && let Err(help) = command.try_get_matches_from_mut(help_argv)
+            {
+                return Parsed::Exit(print_clap_error(help));
+            }
+            return Parsed::Exit(print_clap_error(err));
+        }
         Err(err) => return Parsed::Exit(print_clap_error(err)),
     };
     let cli = match Cli::from_arg_matches(&matches) {
@@ -176,6 +192,43 @@ pub fn parse(argv: Vec<OsString>) -> Parsed {
             Parsed::Exit(1)
         }
     }
+}
+
+/// As the official parser, an option that needs a value takes the next
+/// argument whatever it looks like (`--message -x`, `--deployment -prod`);
+/// an optional value (`--save-env [path]`) is still never a `-…` argument.
+fn with_required_values_taking_any_argument(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let needs_value = arg.get_action().takes_values()
+                && arg.get_num_args().is_none_or(|n| n.min_values() >= 1);
+            if !arg.is_positional() && needs_value {
+                arg.allow_hyphen_values(true)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(with_required_values_taking_any_argument)
+}
+
+/// When `argv` asks for help (`-h` / `--help` before `--`), the arguments
+/// that show the help of the subcommand it names.
+fn help_request(command: &clap::Command, argv: &[OsString]) -> Option<Vec<OsString>> {
+    let args = argv.iter().skip(1).take_while(|a| *a != "--");
+    if !args.clone().any(|a| a == "--help" || a == "-h") {
+        return None;
+    }
+    let mut help_argv = vec![argv.first()?.clone()];
+    let mut current = command;
+    for arg in args {
+        let Some(name) = arg.to_str() else { continue };
+        if let Some(sub) = current.find_subcommand(name) {
+            help_argv.push(arg.clone());
+            current = sub;
+        }
+    }
+    help_argv.push("--help".into());
+    Some(help_argv)
 }
 
 fn print_clap_error(err: clap::Error) -> u8 {
@@ -256,11 +309,22 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
+/// Whether `argv` (with the program name) asks for the version. As in the
+/// official CLI's parser, `--version` / `-V` is a program-wide option that
+/// wins wherever it stands before `--` (`convex deploy --version`,
+/// `convex --help -V`), even after unknown flags.
+fn asks_for_version(argv: &[OsString]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--version" || a == "-V")
+}
+
 /// Entry point used by `main`: fast path for `--version`, then parse and run.
 pub fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     // `--version` must not build a runtime or read any file.
-    if argv.len() == 2 && (argv[1] == "--version" || argv[1] == "-V") {
+    if asks_for_version(&argv) {
         println!("{}", crate::REFERENCE_VERSION);
         return ExitCode::SUCCESS;
     }
@@ -279,6 +343,55 @@ mod tests {
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).expect("parses");
         cli.command.expect("has a command")
+    }
+
+    #[test]
+    fn required_values_may_start_with_a_dash() {
+        let argv = |args: &[&str]| -> Vec<OsString> {
+            std::iter::once("convex")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect()
+        };
+        match parse(argv(&["deploy", "--message", "-x", "--cmd", "-v"])) {
+            Parsed::Run(command) => match *command {
+                Command::Deploy(d) => {
+                    assert_eq!(d.message.as_deref(), Some("-x"));
+                    assert_eq!(d.cmd.as_deref(), Some("-v"));
+                }
+                _ => panic!("not deploy"),
+            },
+            Parsed::Exit(code) => panic!("exit {code}"),
+        }
+        // An optional value never takes a flag-like argument.
+        assert!(matches!(
+            parse(argv(&[
+                "deployment",
+                "token",
+                "create",
+                "n",
+                "--save-env",
+                "-x"
+            ])),
+            Parsed::Exit(1)
+        ));
+    }
+
+    #[test]
+    fn version_flag_wins_anywhere_before_double_dash() {
+        let argv = |args: &[&str]| -> Vec<OsString> {
+            std::iter::once("convex")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect()
+        };
+        assert!(asks_for_version(&argv(&["--version"])));
+        assert!(asks_for_version(&argv(&["deploy", "--version"])));
+        assert!(asks_for_version(&argv(&["--help", "-V"])));
+        assert!(asks_for_version(&argv(&["logout", "--bogus", "--version"])));
+        assert!(!asks_for_version(&argv(&["dev", "--", "--version"])));
+        assert!(!asks_for_version(&argv(&["deploy", "--version=1"])));
+        assert!(!asks_for_version(&argv(&["deploy"])));
     }
 
     #[test]

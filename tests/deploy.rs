@@ -1176,6 +1176,13 @@ async fn typecheck_enable_needs_a_compiler() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("No `tsc` binary found"));
     assert!(!s.paths().await.iter().any(|p| p.ends_with("start_push")));
+    // As the official CLI, the final generated API (naming each module) is
+    // written before the missing compiler fails the deploy.
+    let api = std::fs::read_to_string(s.file("convex/_generated/api.d.ts")).unwrap();
+    assert!(
+        api.contains("import type * as notes from \"../notes.js\";"),
+        "{api}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

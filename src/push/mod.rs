@@ -684,8 +684,11 @@ impl Run<'_> {
             return Ok(None);
         }
         let runs = dirs.iter().any(|d| typechecker.will_run(d));
+        // `enable` without a compiler or tsconfig fails below; the official
+        // CLI has written the final generated files by then, so do too.
+        let may_fail_unrun = typechecker.mode == TypecheckMode::Enable;
         let mut authoritative = true;
-        if runs && self.options.codegen && settings.writes() {
+        if (runs || may_fail_unrun) && self.options.codegen && settings.writes() {
             if codegen_step::final_is_predictable(graph, config) {
                 codegen_step::predicted_final(graph, settings, self.output)?;
             } else {

@@ -54,6 +54,11 @@ async fn create(
     // first.
     if let Some(save_env) = &args.save_env {
         let file = save_env.as_deref().unwrap_or(".env.local");
+        if file.is_empty() {
+            return Err(fail(
+                "`--save-env` was given an empty path. Name a file (`--save-env .env.production`) or give no value to use .env.local. No key was created.",
+            ));
+        }
         if let Err(e) = check_env_file_editable(&ctx.cwd.join(file), env_vars::CONVEX_DEPLOY_KEY) {
             return Err(fail(format!(
                 "Cannot save a deploy key in {file}: {e}. No key was created."
