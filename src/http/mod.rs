@@ -379,6 +379,31 @@ mod tests {
     }
 
     #[test]
+    fn tls_only_where_needed() {
+        let direct = HttpClient::new(&Env::default()).unwrap();
+        assert!(!direct.needs_tls("http://127.0.0.1:3210/api/x"));
+        assert!(!direct.needs_tls("http://example.test/"));
+        assert!(direct.needs_tls("https://api.convex.dev/api/x"));
+        assert!(direct.needs_tls("not a url"));
+        // No client with roots is built for plain http.
+        direct.reqwest_for("http://127.0.0.1:3210/");
+        assert!(direct.tls.get().is_none());
+        direct.reqwest_for("https://api.convex.dev/");
+        assert!(direct.tls.get().is_some());
+
+        let through_tls_proxy = HttpClient::new(&Env::from_pairs([
+            ("HTTP_PROXY", "https://guard:3128"),
+            ("NO_PROXY", "localhost"),
+        ]))
+        .unwrap();
+        assert!(through_tls_proxy.needs_tls("http://example.test/"));
+        assert!(!through_tls_proxy.needs_tls("http://localhost:3210/"));
+        let through_plain_proxy =
+            HttpClient::new(&Env::from_pairs([("HTTP_PROXY", "http://guard:3128")])).unwrap();
+        assert!(!through_plain_proxy.needs_tls("http://example.test/"));
+    }
+
+    #[test]
     fn client_header() {
         assert_eq!(convex_client_header(&Env::default()), "npm-cli-1.48.0");
         assert_eq!(
