@@ -326,11 +326,9 @@ def dev_save_to_ready(cli, runs, label):
     with open(os.path.join(box.project, ".env.local"), "w") as f:
         f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
     cmd = cli + ["dev", "--typecheck", "disable", "--tail-logs", "disable"]
-    rss_file = None
-    if TIME:
-        fd, rss_file = tempfile.mkstemp(prefix="cvx-bench-rss-")
-        os.close(fd)
-        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
+    # Peak memory is the CLI process's own high-water mark (VmHWM), read
+    # while it still runs: GNU time's figure would also count any child the
+    # CLI has reaped by then (a replaced esbuild process, say).
     proc = subprocess.Popen(cmd, cwd=box.project, env=box.env(), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     ready = []
@@ -354,6 +352,7 @@ def dev_save_to_ready(cli, runs, label):
             return ready[count - 1]
 
     latencies = []
+    peak = 0
     try:
         wait_ready(1)
         target = os.path.join(box.project, "convex", "notes.ts")
@@ -365,6 +364,7 @@ def dev_save_to_ready(cli, runs, label):
             done = wait_ready(i + 2)
             if i > 0:
                 latencies.append(done - saved)
+        peak = peak_rss_kib(proc.pid)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGINT)
@@ -376,13 +376,19 @@ def dev_save_to_ready(cli, runs, label):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         box.close()
-    peak = 0
-    if rss_file:
-        with open(rss_file) as f:
-            text = f.read().strip().splitlines()
-        os.unlink(rss_file)
-        peak = int(text[-1]) if text and text[-1].isdigit() else 0
     return statistics.median(latencies), peak, []
+
+
+def peak_rss_kib(pid):
+    """VmHWM of a running process, in KiB (0 where /proc is not available)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 # ------------------------------------------------------------------ main
