@@ -2,13 +2,23 @@
 """Benchmark: this binary against the official CLI, in one run, on a loopback mock.
 
     python3 bench/run.py [--runs N] [--only NAME ...] [--candidate PATH] [--no-build]
+                         [--harness DIR] [--nagle-mock]
 
 Builds `target/release/convex` (unless --candidate/--no-build), installs the
-reference CLI (npm `convex` 1.48.0) with ../shared/conformance/reference.sh,
-starts the conformance mock of the Convex APIs in-process on 127.0.0.1, and for
-each scenario runs both CLIs alternately (one warm-up each, then N measured
-runs each). It prints, per scenario, the median wall time and the peak resident
-memory of each side and the ratio. Nothing leaves the machine.
+reference CLI (npm `convex` 1.48.0) with the conformance harness's
+reference.sh (needs node and npm), starts the harness's mock of the Convex
+APIs in-process on 127.0.0.1, and for each scenario runs both CLIs
+alternately (one warm-up each, then N measured runs each). It prints, per
+scenario, the median wall time and the peak resident memory of each side and
+the ratio. Nothing leaves the machine.
+
+The conformance harness is looked up in --harness, else $CONVEX_CONFORMANCE_DIR,
+else ../shared/conformance next to this repository.
+
+The mock's sockets get TCP_NODELAY, as a real server's would: the mock writes
+response headers and body in two send() calls, so with Nagle's algorithm on,
+a kept-alive connection waits ~40 ms per response for the client's delayed
+ACK, whichever CLI it serves. --nagle-mock leaves the mock as it is.
 
 Scenarios:
   version          `convex --version`
@@ -26,6 +36,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -34,17 +45,38 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "conformance")
-sys.path.insert(0, SHARED)
-sys.dont_write_bytecode = True
-import mock_convex  # noqa: E402
+DEFAULT_HARNESS = os.path.join(os.path.dirname(ROOT), "shared", "conformance")
+SHARED = None  # the conformance harness folder, set by use_harness()
+mock_convex = None  # its mock module
+NAGLE_MOCK = False
+
+
+def use_harness(path):
+    """Import the conformance harness's mock from `path`, or exit with advice."""
+    global SHARED, mock_convex
+    path = os.path.abspath(path)
+    if not os.path.isfile(os.path.join(path, "mock_convex.py")):
+        sys.exit(
+            "bench: no conformance harness at %s (mock_convex.py is missing).\n"
+            "Point at it with --harness DIR or CONVEX_CONFORMANCE_DIR=DIR." % path
+        )
+    SHARED = path
+    sys.path.insert(0, path)
+    sys.dont_write_bytecode = True
+    import mock_convex as module
+    mock_convex = module
 
 PROD_KEY = "prod:brave-lynx-456|eyJ2MiI6ImJlbmNoLXByb2Qta2V5In0="
 DEV_KEY = "dev:happy-otter-123|eyJ2MiI6ImJlbmNoLWRldi1rZXkifQ=="
 
 
 def reference_prefix():
-    out = subprocess.run([os.path.join(SHARED, "reference.sh")], check=True, capture_output=True, text=True)
+    for tool in ("node", "npm"):
+        if not shutil.which(tool):
+            sys.exit("bench: `%s` is not on PATH; the reference CLI needs Node 20+ and npm." % tool)
+    out = subprocess.run([os.path.join(SHARED, "reference.sh")], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("bench: installing the reference CLI failed:\n" + out.stderr.strip())
     return out.stdout.strip().split()
 
 
@@ -98,6 +130,15 @@ class Sandbox:
         self.project = make_project(self.tmp, extra_modules) if project else self.tmp
         self.log = os.path.join(self.tmp, "requests.jsonl")
         self.server = mock_convex.MockServer(routes or [], self.log)
+        if not NAGLE_MOCK:
+            accept = self.server.httpd.get_request
+
+            def get_request():
+                sock, addr = accept()
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return sock, addr
+
+            self.server.httpd.get_request = get_request
         self.server.configure(routes or [], {"HOME": self.home, "PROJECT": self.project})
         self.server.start()
         self.convex_dir = os.path.join(self.home, ".convex-test-%d" % self.server.port)
@@ -285,11 +326,9 @@ def dev_save_to_ready(cli, runs, label):
     with open(os.path.join(box.project, ".env.local"), "w") as f:
         f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
     cmd = cli + ["dev", "--typecheck", "disable", "--tail-logs", "disable"]
-    rss_file = None
-    if TIME:
-        fd, rss_file = tempfile.mkstemp(prefix="cvx-bench-rss-")
-        os.close(fd)
-        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
+    # Peak memory is the CLI process's own high-water mark (VmHWM), read
+    # while it still runs: GNU time's figure would also count any child the
+    # CLI has reaped by then (a replaced esbuild process, say).
     proc = subprocess.Popen(cmd, cwd=box.project, env=box.env(), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     ready = []
@@ -313,6 +352,7 @@ def dev_save_to_ready(cli, runs, label):
             return ready[count - 1]
 
     latencies = []
+    peak = 0
     try:
         wait_ready(1)
         target = os.path.join(box.project, "convex", "notes.ts")
@@ -324,6 +364,7 @@ def dev_save_to_ready(cli, runs, label):
             done = wait_ready(i + 2)
             if i > 0:
                 latencies.append(done - saved)
+        peak = peak_rss_kib(proc.pid)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGINT)
@@ -335,13 +376,19 @@ def dev_save_to_ready(cli, runs, label):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         box.close()
-    peak = 0
-    if rss_file:
-        with open(rss_file) as f:
-            text = f.read().strip().splitlines()
-        os.unlink(rss_file)
-        peak = int(text[-1]) if text and text[-1].isdigit() else 0
     return statistics.median(latencies), peak, []
+
+
+def peak_rss_kib(pid):
+    """VmHWM of a running process, in KiB (0 where /proc is not available)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 # ------------------------------------------------------------------ main
@@ -356,7 +403,15 @@ def main():
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--candidate", help="path of our binary (default: build target/release/convex)")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--harness", default=os.environ.get("CONVEX_CONFORMANCE_DIR", DEFAULT_HARNESS),
+                    help="the conformance harness folder (default: $CONVEX_CONFORMANCE_DIR "
+                         "or ../shared/conformance)")
+    ap.add_argument("--nagle-mock", action="store_true",
+                    help="leave Nagle's algorithm on in the mock (see the module docs)")
     args = ap.parse_args()
+    global NAGLE_MOCK
+    NAGLE_MOCK = args.nagle_mock
+    use_harness(args.harness)
 
     candidate = args.candidate or os.path.join(ROOT, "target", "release", "convex")
     if not args.candidate and not args.no_build:

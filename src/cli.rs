@@ -330,7 +330,16 @@ pub fn main() -> ExitCode {
     }
     match parse(argv) {
         Parsed::Exit(code) => ExitCode::from(code),
-        Parsed::Run(command) => run(*command),
+        Parsed::Run(command) => {
+            if matches!(
+                *command,
+                Command::Dev(_) | Command::Deploy(_) | Command::Codegen(_)
+            ) {
+                // SAFETY: no thread has started yet.
+                unsafe { crate::bundler::raise_esbuild_gc_target() };
+            }
+            run(*command)
+        }
     }
 }
 

@@ -170,12 +170,15 @@ impl Env {
 
     /// Give a child process the merged environment: it inherits the real
     /// environment anyway, so only the file variables are added.
+    /// (`GOGC` set for esbuild is taken out again.)
     pub fn apply_to_command(&self, command: &mut std::process::Command) {
+        crate::bundler::hide_esbuild_gc_target_std(command);
         command.envs(self.file_vars());
     }
 
     /// Same as [`Env::apply_to_command`] for tokio processes.
     pub fn apply_to_tokio_command(&self, command: &mut tokio::process::Command) {
+        crate::bundler::hide_esbuild_gc_target(command);
         command.envs(self.file_vars());
     }
 }

@@ -65,6 +65,10 @@ pub const NO_PROXY_LOWER: &str = "no_proxy";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// Extra trusted CA certificates (PEM bundle), as Node reads it.
 pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
+/// Go's garbage-collector target, read by esbuild (a Go program). When it is
+/// unset, pushing commands set it for esbuild (see
+/// `bundler::raise_esbuild_gc_target`).
+pub const GOGC: &str = "GOGC";
 
 /// Vercel build environment marker.
 pub const VERCEL: &str = "VERCEL";
@@ -271,6 +275,7 @@ pub const ALL: &[(&str, &str)] = &[
     (TERM, "`dumb`: no colours, no animated spinner"),
     (LOCALAPPDATA, "Windows cache folder"),
     (USERPROFILE, "Windows cache folder fallback"),
+    (GOGC, "Go GC target for esbuild (set for it when unset)"),
 ];
 
 /// One variable of the real process environment, for settings decided

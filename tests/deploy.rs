@@ -681,6 +681,53 @@ async fn schema_progress_is_reported_until_complete() {
     assert_eq!(waits, 3);
 }
 
+/// esbuild runs with `GOGC=400` unless the user set `GOGC`; the user's own
+/// `--cmd` sees the environment as the user left it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn esbuild_gets_a_gc_target_that_user_commands_do_not() {
+    use std::os::unix::fs::PermissionsExt;
+    for user_gogc in [None, Some("77")] {
+        let mut s = Scene::new().await;
+        s.set("CONVEX_DEPLOY_KEY", PROD_KEY);
+        let real = convex_cli::bundler::locate_esbuild(s.project.path(), None).unwrap();
+        let seen = s.file("esbuild-gogc.txt");
+        let wrapper = s.file("esbuild-wrapper.sh");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nprintf '%s' \"${{GOGC-unset}}\" > '{}'\nexec '{}' \"$@\"\n",
+                seen.display(),
+                real.path.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        s.set("ESBUILD_BINARY_PATH", wrapper.to_str().unwrap());
+        if let Some(value) = user_gogc {
+            s.set("GOGC", value);
+        }
+        let cmd = "printf '%s' \"${GOGC-unset}\" > cmd-gogc.txt";
+        let out = s
+            .cmd(&["deploy", "--typecheck", "disable", "--cmd", cmd])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let esbuild = std::fs::read_to_string(&seen).unwrap();
+        let user = std::fs::read_to_string(s.file("cmd-gogc.txt")).unwrap();
+        match user_gogc {
+            None => {
+                assert_eq!(esbuild, "400");
+                assert_eq!(user, "unset");
+            }
+            Some(value) => {
+                assert_eq!(esbuild, value);
+                assert_eq!(user, value);
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cmd_runs_with_the_canonical_urls_before_the_push() {
     let mut s = Scene::new().await;

@@ -45,7 +45,10 @@ pub use entry_points::{
     EntryPoints, Environment, determine_environment, entry_points, entry_points_by_environment,
 };
 pub use error::{BundleError, BundleErrorKind, BundleResult};
-pub use esbuild::{EsbuildBinary, locate as locate_esbuild};
+pub use esbuild::{
+    EsbuildBinary, hide_esbuild_gc_target, hide_esbuild_gc_target_std, locate as locate_esbuild,
+    raise_esbuild_gc_target,
+};
 pub use externals::{NodeDependency, compute_external_packages, should_mark_external};
 pub use plugins::definition_import_path;
 
@@ -324,6 +327,14 @@ impl Bundler {
         self.service
             .run(|service| async move { Ok(service.generation()) })
             .await
+    }
+
+    /// Between builds, when none is coming soon (`dev` waiting for the next
+    /// change): lets the service replace its esbuild process in the
+    /// background, which frees the memory the esbuild client library keeps
+    /// (every byte esbuild ever sent). Does not wait.
+    pub fn release_memory(&self) {
+        self.service.recycle_when_idle();
     }
 
     /// Stops esbuild and waits for it to exit.

@@ -238,6 +238,8 @@ pub(crate) struct Service {
     bytes_received: Cell<u64>,
     /// How many esbuild processes this thread has started (for tests).
     generation: u64,
+    /// Set by [`ServiceThread::recycle_when_idle`].
+    recycle_requested: Cell<bool>,
 }
 
 /// The client library keeps every byte esbuild ever sent in its read buffer.
@@ -245,6 +247,11 @@ pub(crate) struct Service {
 /// replaced by a fresh esbuild process, between jobs, once this much has
 /// been received (a restart costs a few milliseconds).
 pub(crate) const RECYCLE_AFTER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The threshold when the caller says the service is idle (`dev` between
+/// pushes): the restart then costs no one any waiting, and keeps `dev`'s
+/// memory at what one push needs.
+const IDLE_RECYCLE_AFTER_BYTES: u64 = 1024 * 1024;
 
 impl Service {
     async fn start(binary: &EsbuildBinary, working_dir: &Path) -> BundleResult<Service> {
@@ -285,6 +292,7 @@ impl Service {
             working_dir: working_dir.to_path_buf(),
             bytes_received: Cell::new(0),
             generation: 0,
+            recycle_requested: Cell::new(false),
         })
     }
 
@@ -416,9 +424,13 @@ impl ServiceThread {
                     let mut service = Service::start(&binary, &working_dir).await.map(Rc::new);
                     while let Some(job) = rx.recv().await {
                         job(service.clone()).await;
-                        let worn_out = service
-                            .as_ref()
-                            .is_ok_and(|s| s.bytes_received.get() > recycle_after_bytes);
+                        let worn_out = service.as_ref().is_ok_and(|s| {
+                            let received = s.bytes_received.get();
+                            // A request counts for the moment it was made only.
+                            let idle = s.recycle_requested.replace(false);
+                            received > recycle_after_bytes
+                                || (idle && received > IDLE_RECYCLE_AFTER_BYTES)
+                        });
                         if worn_out {
                             if let Ok(old) = service
                                 && let Ok(old) = Rc::try_unwrap(old)
@@ -475,6 +487,23 @@ impl ServiceThread {
             .map_err(|_| BundleError::internal("the esbuild service thread has stopped"))?;
         rx.await
             .map_err(|_| BundleError::internal("the esbuild service thread stopped mid-build"))?
+    }
+
+    /// Says that no build is coming soon: the esbuild process is then
+    /// replaced, in the background, once it has sent more than
+    /// `IDLE_RECYCLE_AFTER_BYTES` (see [`RECYCLE_AFTER_BYTES`]). Does not
+    /// wait.
+    pub fn recycle_when_idle(&self) {
+        let job: Job = Box::new(|service| {
+            Box::pin(async move {
+                if let Ok(service) = service {
+                    service.recycle_requested.set(true);
+                }
+            })
+        });
+        if let Some(sender) = &self.jobs {
+            let _ = sender.send(job);
+        }
     }
 
     /// Stops esbuild and waits for the thread to finish.

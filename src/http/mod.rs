@@ -58,19 +58,9 @@ pub fn convex_client_header(process_env: &Env) -> String {
 /// and user agent. `process_env` is the real process environment (proxy
 /// settings are read at start-up, not from `.env.local`).
 pub fn client_builder(process_env: &Env) -> Result<reqwest::ClientBuilder> {
-    let test_ms = |var| {
-        process_env
-            .non_empty(var)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_millis)
-    };
-    if let Some(delay) = test_ms(env_vars::CONVEX_TEST_RETRY_DELAY_MS) {
-        retry::set_delay_override(delay);
-    }
-    let read_timeout = test_ms(env_vars::CONVEX_TEST_HTTP_TIMEOUT_MS).unwrap_or(READ_TIMEOUT);
     let mut builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(read_timeout)
+        .read_timeout(read_timeout(process_env))
         .user_agent(format!("convex-cli-native/{}", crate::REFERENCE_VERSION))
         // Only our own proxy rule below, never reqwest's reading of the
         // lower-case variables on its own.
@@ -87,6 +77,21 @@ pub fn client_builder(process_env: &Env) -> Result<reqwest::ClientBuilder> {
         }
     }
     Ok(builder)
+}
+
+/// Test hooks: `CONVEX_TEST_HTTP_TIMEOUT_MS` shortens the read timeout and
+/// `CONVEX_TEST_RETRY_DELAY_MS` the retry delay.
+fn read_timeout(process_env: &Env) -> Duration {
+    let test_ms = |var| {
+        process_env
+            .non_empty(var)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_millis)
+    };
+    if let Some(delay) = test_ms(env_vars::CONVEX_TEST_RETRY_DELAY_MS) {
+        retry::set_delay_override(delay);
+    }
+    test_ms(env_vars::CONVEX_TEST_HTTP_TIMEOUT_MS).unwrap_or(READ_TIMEOUT)
 }
 
 fn load_pem_bundle(path: &str) -> Result<Vec<reqwest::Certificate>> {
@@ -197,13 +202,19 @@ impl ProxyRule {
     }
 }
 
-/// The process-wide HTTP client (cheap to clone; shares one connection pool).
+/// The process-wide HTTP client (cheap to clone; shares connection pools).
+///
+/// Two `reqwest` clients, each built on first use: one for plain `http://`
+/// targets, without a TLS root store, and one for everything else, with the
+/// platform's roots plus `SSL_CERT_FILE` / `NODE_EXTRA_CA_CERTS`. Loading the
+/// platform roots reads every file in the system certificate folder (tens of
+/// milliseconds), which a local backend or a loopback test server never
+/// needs. Both keep connections alive with `TCP_NODELAY` on.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
-    /// For plain-HTTP loopback servers: a fresh connection per request (see
-    /// [`HttpClient::reqwest_for`]); built on first use.
-    loopback: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    plain: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    tls: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    proxy_rule: Option<ProxyRule>,
     process_env: std::sync::Arc<Env>,
     convex_client: String,
     interactive: bool,
@@ -211,14 +222,14 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// Build from the real process environment.
+    /// Build from the real process environment. Fails when the proxy
+    /// settings cannot be used.
     pub fn new(process_env: &Env) -> Result<HttpClient> {
-        let client = client_builder(process_env)?
-            .build()
-            .context("Could not set up the HTTP client")?;
+        let plain = plain_client(process_env)?;
         Ok(HttpClient {
-            client,
-            loopback: Default::default(),
+            plain: std::sync::Arc::new(std::sync::OnceLock::from(plain)),
+            tls: Default::default(),
+            proxy_rule: ProxyRule::from_env(process_env),
             process_env: std::sync::Arc::new(process_env.clone()),
             convex_client: convex_client_header(process_env),
             interactive: crate::output::stdin_is_terminal(),
@@ -228,25 +239,44 @@ impl HttpClient {
         })
     }
 
-    /// The underlying `reqwest` client (for downloads and other plain requests).
+    /// The client for any URL (downloads and other plain requests): the one
+    /// with TLS.
     pub fn reqwest(&self) -> &reqwest::Client {
-        &self.client
+        self.tls.get_or_init(|| {
+            client_builder(&self.process_env)
+                .and_then(|b| Ok(b.build()?))
+                .unwrap_or_else(|e| {
+                    crate::output::warning(&format!(
+                        "Could not load the system's trusted certificates ({e:#}); \
+                         HTTPS requests will fail. Set SSL_CERT_FILE to a PEM bundle to fix this."
+                    ));
+                    self.plain.get().cloned().unwrap_or_default()
+                })
+        })
     }
 
-    /// The client for a request to `url`. Plain `http://` to this machine
-    /// (local backends, test servers) opens a connection per request: that
-    /// costs a fraction of a millisecond, while a reused connection to a
-    /// server that writes headers and body separately stalls 40 ms per
-    /// request on delayed ACKs. Everything else shares the pooled client.
+    /// The client for a request to `url`: plain `http://` (not through an
+    /// HTTPS proxy) skips the TLS set-up.
     pub fn reqwest_for(&self, url: &str) -> &reqwest::Client {
-        if !is_loopback_http(url) {
-            return &self.client;
+        if self.needs_tls(url) {
+            return self.reqwest();
         }
-        self.loopback.get_or_init(|| {
-            client_builder(&self.process_env)
-                .and_then(|b| Ok(b.pool_max_idle_per_host(0).build()?))
-                .unwrap_or_else(|_| self.client.clone())
+        self.plain.get_or_init(|| {
+            plain_client(&self.process_env).unwrap_or_else(|_| reqwest::Client::new())
         })
+    }
+
+    fn needs_tls(&self, url: &str) -> bool {
+        let Ok(parsed) = reqwest::Url::parse(url) else {
+            return true;
+        };
+        if parsed.scheme() != "http" {
+            return true;
+        }
+        self.proxy_rule
+            .as_ref()
+            .and_then(|rule| rule.proxy_for(&parsed))
+            .is_some_and(|proxy| proxy.scheme() != "http")
     }
 
     /// The `Convex-Client` header value.
@@ -255,16 +285,18 @@ impl HttpClient {
     }
 }
 
-/// `http://127.0.0.1…`, `http://localhost…` or `http://[::1]…`.
-fn is_loopback_http(url: &str) -> bool {
-    reqwest::Url::parse(url).is_ok_and(|u| {
-        let host = u.host_str().unwrap_or("").trim_matches(['[', ']']);
-        u.scheme() == "http"
-            && (host.eq_ignore_ascii_case("localhost")
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback()))
-    })
+/// [`client_builder`] without any trusted root: for `http://` only.
+fn plain_client(process_env: &Env) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(read_timeout(process_env))
+        .user_agent(format!("convex-cli-native/{}", crate::REFERENCE_VERSION))
+        .no_proxy()
+        .tls_certs_only(std::iter::empty::<reqwest::Certificate>());
+    if let Some(proxy) = proxy_from_env(process_env)? {
+        builder = builder.proxy(proxy);
+    }
+    builder.build().context("Could not set up the HTTP client")
 }
 
 /// Percent-encode a query or path component as JavaScript's
@@ -344,6 +376,31 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(all.proxy_for(&url("http://x/")), None);
+    }
+
+    #[test]
+    fn tls_only_where_needed() {
+        let direct = HttpClient::new(&Env::default()).unwrap();
+        assert!(!direct.needs_tls("http://127.0.0.1:3210/api/x"));
+        assert!(!direct.needs_tls("http://example.test/"));
+        assert!(direct.needs_tls("https://api.convex.dev/api/x"));
+        assert!(direct.needs_tls("not a url"));
+        // No client with roots is built for plain http.
+        direct.reqwest_for("http://127.0.0.1:3210/");
+        assert!(direct.tls.get().is_none());
+        direct.reqwest_for("https://api.convex.dev/");
+        assert!(direct.tls.get().is_some());
+
+        let through_tls_proxy = HttpClient::new(&Env::from_pairs([
+            ("HTTP_PROXY", "https://guard:3128"),
+            ("NO_PROXY", "localhost"),
+        ]))
+        .unwrap();
+        assert!(through_tls_proxy.needs_tls("http://example.test/"));
+        assert!(!through_tls_proxy.needs_tls("http://localhost:3210/"));
+        let through_plain_proxy =
+            HttpClient::new(&Env::from_pairs([("HTTP_PROXY", "http://guard:3128")])).unwrap();
+        assert!(!through_plain_proxy.needs_tls("http://example.test/"));
     }
 
     #[test]

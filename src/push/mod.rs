@@ -223,6 +223,12 @@ impl Pusher {
         &self.project_root
     }
 
+    /// Frees what the last push left in memory, in the background (see
+    /// [`Bundler::release_memory`]); for callers that wait between pushes.
+    pub fn release_memory(&self) {
+        self.bundler.release_memory();
+    }
+
     /// Stops esbuild.
     pub fn stop(self) {
         self.bundler.stop();

@@ -238,9 +238,14 @@ pub fn build_request(
 
 /// Brotli as the official CLI compresses push bodies: quality 4, text mode.
 pub fn brotli_compress(data: &[u8]) -> Vec<u8> {
+    // A window just large enough for the whole body compresses exactly as
+    // well as the largest one, and the encoder's ring buffer is sized from
+    // it (a 22-bit window costs 8 MiB of memory whatever the body's size).
+    let needed_bits = usize::BITS - data.len().max(1).leading_zeros();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 4,
-        lgwin: 22,
+        lgwin: needed_bits.clamp(16, 22) as i32,
+        size_hint: data.len(),
         mode: brotli::enc::backward_references::BrotliEncoderMode::BROTLI_MODE_TEXT,
         ..Default::default()
     };

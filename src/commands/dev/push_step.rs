@@ -130,7 +130,11 @@ impl DevPush for PipelinePush<'_> {
             .pusher
             .push(self.ctx, &self.target, &self.options, &self.output)
             .await
-            .map_err(failure_of)?;
+            .map_err(failure_of);
+        // `dev` now waits for the next change: a good time to let esbuild's
+        // client buffers go.
+        self.pusher.release_memory();
+        let outcome = outcome?;
         if let Some(report) = outcome.completion_report {
             // Fire and forget, as the official CLI does.
             tokio::spawn(report.send());
