@@ -37,30 +37,8 @@ pub fn start_push_ok() -> Fault {
     Fault::Json(start_push_response())
 }
 
-/// Whether this build runs `deploy` natively (it did not before the push
-/// pipeline landed; these tests then say so and pass without running).
-pub fn deploy_is_native() -> bool {
-    static NATIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *NATIVE.get_or_init(|| {
-        let native = !Scene::new()
-            .run(&["deploy"])
-            .stderr
-            .contains("is not available in this build");
-        if !native {
-            eprintln!(
-                "convex deploy is not native in this build: deploy/dev reliability tests skipped"
-            );
-        }
-        native
-    })
-}
-
-/// A project ready to deploy to the fault server with a prod deploy key, or
-/// `None` when `deploy` is not native in this build.
-pub fn deploy_scene() -> Option<Scene> {
-    if !deploy_is_native() {
-        return None;
-    }
+/// A project ready to deploy to the fault server with a prod deploy key.
+pub fn deploy_scene() -> Scene {
     let mut s = Scene::new();
     std::fs::remove_file(s.project.path().join(".env.local")).unwrap();
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects/basic");
@@ -138,14 +116,14 @@ pub fn deploy_scene() -> Option<Scene> {
         "/api/deploy2/report_push_completed",
         vec![Fault::Json(json!({}))],
     );
-    Some(s)
+    s
 }
 
 const DEPLOY: &[&str] = &["deploy", "--typecheck", "disable"];
 
 /// Project files after a successful deploy (with `_generated/`).
 fn files_after_success() -> BTreeMap<PathBuf, Vec<u8>> {
-    let s = deploy_scene().unwrap();
+    let s = deploy_scene();
     let run = s.run(DEPLOY);
     assert_eq!(run.code, Some(0), "baseline deploy failed: {run:#?}");
     assert!(run.stderr.contains("Deployed Convex functions"), "{run:#?}");
@@ -156,7 +134,7 @@ fn files_after_success() -> BTreeMap<PathBuf, Vec<u8>> {
 /// (the first of codegen's two phases, spec deploy-and-push.md §5.2): the
 /// `_generated/` files then hold the pre-push version, complete.
 fn files_after_initial_codegen() -> BTreeMap<PathBuf, Vec<u8>> {
-    let s = deploy_scene().unwrap();
+    let s = deploy_scene();
     s.server.route(
         "POST",
         "/api/get_config_hashes",
@@ -295,9 +273,6 @@ fn attempts(step: &DeployStep, f: &Injected) -> usize {
 }
 
 fn deploy_step(index: usize) {
-    if !deploy_is_native() {
-        return;
-    }
     let step = &STEPS[index];
     let states = States::new();
     // Every fault on the push calls; a representative four elsewhere.
@@ -321,7 +296,7 @@ fn deploy_step(index: usize) {
             .collect()
     };
     for f in chosen {
-        let s = deploy_scene().unwrap();
+        let s = deploy_scene();
         s.server.route("POST", step.path, vec![f.fault.clone()]);
         let before = project_files(&s);
         let run = s.run(DEPLOY);
@@ -407,9 +382,6 @@ fn deploy_finish_push() {
 #[cfg(unix)]
 #[test]
 fn deploy_interrupted_before_and_after_start_push() {
-    if !deploy_is_native() {
-        return;
-    }
     use std::process::Stdio;
     let states = States::new();
     for (hold, signal) in [
@@ -418,7 +390,7 @@ fn deploy_interrupted_before_and_after_start_push() {
         ("/api/deploy2/wait_for_schema", "-INT"),
         ("/api/deploy2/wait_for_schema", "-TERM"),
     ] {
-        let s = deploy_scene().unwrap();
+        let s = deploy_scene();
         s.server.route(
             "POST",
             hold,
@@ -464,9 +436,6 @@ fn deploy_interrupted_before_and_after_start_push() {
 /// never reach stderr.
 #[test]
 fn deploy_prints_no_secret_even_verbose() {
-    if !deploy_is_native() {
-        return;
-    }
     let mut start = start_push_response();
     start["environmentVariables"] = json!({"API_TOKEN": "env-SECRET-value-0123456789"});
     let cases: Vec<(&str, Option<(&str, Fault)>)> = vec![
@@ -485,7 +454,7 @@ fn deploy_prints_no_secret_even_verbose() {
     ];
     for (name, fault) in cases {
         for verbose in [false, true] {
-            let mut s = deploy_scene().unwrap();
+            let mut s = deploy_scene();
             s.server.route(
                 "POST",
                 "/api/deploy2/start_push",

@@ -18,11 +18,12 @@ const DEV_ONCE: &[&str] = &[
     "disable",
 ];
 
-/// `None` when `dev` is not native in this build (it lands with `deploy`).
-fn dev_scene() -> Option<Scene> {
-    let mut s = deploy_scene()?;
+/// A project ready for `dev --once` against the fault server with a dev
+/// deploy key.
+fn dev_scene() -> Scene {
+    let mut s = deploy_scene();
     s.set("CONVEX_DEPLOY_KEY", DEV_KEY);
-    Some(s)
+    s
 }
 
 /// Run with a deadline (a `dev` that never ends fails the test instead of
@@ -55,7 +56,7 @@ fn run_bounded(s: &Scene, args: &[&str], limit: Duration) -> Run {
 /// `.env.local` either untouched or whole.
 #[test]
 fn dev_once_push_faults() {
-    let Some(baseline) = dev_scene() else { return };
+    let baseline = dev_scene();
     let run = run_bounded(&baseline, DEV_ONCE, Duration::from_secs(60));
     assert_eq!(run.code, Some(0), "baseline: {run:#?}");
     let env_after = std::fs::read(baseline.project.path().join(".env.local")).unwrap();
@@ -86,7 +87,7 @@ fn dev_once_push_faults() {
         ),
     ];
     for (path, fault, attempts, names) in cases {
-        let s = dev_scene().unwrap();
+        let s = dev_scene();
         s.server.route("POST", path, vec![fault.clone()]);
         let run = run_bounded(&s, DEV_ONCE, Duration::from_secs(60));
         let context = format!("{fault:?} at {path}: {run:#?}");
@@ -116,7 +117,7 @@ fn dev_once_push_faults() {
 #[test]
 fn dev_interrupted_while_watching_and_while_pushing() {
     use super::signals::{alive, descendants, send, wait_end, wait_for};
-    let Some(probe) = dev_scene() else { return };
+    let probe = dev_scene();
     drop(probe);
     for (during_push, signal) in [
         (false, "-INT"),
@@ -124,7 +125,7 @@ fn dev_interrupted_while_watching_and_while_pushing() {
         (true, "-INT"),
         (true, "-TERM"),
     ] {
-        let s = dev_scene().unwrap();
+        let s = dev_scene();
         if during_push {
             s.server.route(
                 "POST",
@@ -174,7 +175,7 @@ fn dev_interrupted_while_watching_and_while_pushing() {
 /// official `dev` does, and `dev --once` then succeeds.
 #[test]
 fn dev_once_retries_a_transient_push_failure() {
-    let Some(s) = dev_scene() else { return };
+    let s = dev_scene();
     s.server.route(
         "POST",
         "/api/deploy2/start_push",
