@@ -406,25 +406,7 @@ fn login_authorize_check() {
 /// Routes of a device-flow login against the fault server as the identity
 /// provider (`--override-auth-url`).
 fn device_flow_routes(s: &Scene) {
-    let url = s.server.url.clone();
-    s.server.route(
-        "GET",
-        "/.well-known/openid-configuration",
-        vec![Fault::Json(json!({
-            "issuer": url,
-            "device_authorization_endpoint": format!("{url}/oauth/device"),
-            "token_endpoint": format!("{url}/oauth/token"),
-        }))],
-    );
-    s.server.route(
-        "POST",
-        "/oauth/device",
-        vec![Fault::Json(json!({
-            "device_code": "dc", "user_code": "ABCD-EFGH",
-            "verification_uri": format!("{url}/activate"),
-            "expires_in": 900, "interval": 0
-        }))],
-    );
+    route_device_authorization(s, 0);
     s.server.route(
         "POST",
         "/oauth/token",

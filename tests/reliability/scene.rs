@@ -200,3 +200,29 @@ impl From<Output> for Run {
 pub fn convex_error(code: &str, message: &str) -> Value {
     json!({"code": code, "message": message})
 }
+
+/// The fault server as the identity provider of a device-flow login
+/// (`--override-auth-url`): its OpenID configuration and device-authorization
+/// endpoint, polled every `interval` seconds. The token endpoint is left to
+/// the caller.
+pub fn route_device_authorization(s: &Scene, interval: u64) {
+    let url = s.server.url.clone();
+    s.server.route(
+        "GET",
+        "/.well-known/openid-configuration",
+        vec![Fault::Json(json!({
+            "issuer": url,
+            "device_authorization_endpoint": format!("{url}/oauth/device"),
+            "token_endpoint": format!("{url}/oauth/token"),
+        }))],
+    );
+    s.server.route(
+        "POST",
+        "/oauth/device",
+        vec![Fault::Json(json!({
+            "device_code": "dc", "user_code": "ABCD-EFGH",
+            "verification_uri": format!("{url}/activate"),
+            "expires_in": 900, "interval": interval
+        }))],
+    );
+}

@@ -157,25 +157,7 @@ fn interrupt_while_creating_a_key_changes_no_file() {
 fn interrupt_while_waiting_for_the_device_login_saves_nothing() {
     let s = Scene::new();
     s.logout();
-    let url = s.server.url.clone();
-    s.server.route(
-        "GET",
-        "/.well-known/openid-configuration",
-        vec![Fault::Json(json!({
-            "issuer": url,
-            "device_authorization_endpoint": format!("{url}/oauth/device"),
-            "token_endpoint": format!("{url}/oauth/token"),
-        }))],
-    );
-    s.server.route(
-        "POST",
-        "/oauth/device",
-        vec![Fault::Json(json!({
-            "device_code": "dc", "user_code": "ABCD-EFGH",
-            "verification_uri": format!("{url}/activate"),
-            "expires_in": 900, "interval": 1
-        }))],
-    );
+    route_device_authorization(&s, 1);
     s.server.route(
         "POST",
         "/oauth/token",
@@ -192,7 +174,7 @@ fn interrupt_while_waiting_for_the_device_login_saves_nothing() {
             "d",
             "--no-open",
             "--override-auth-url",
-            &url,
+            &s.server.url,
         ],
     );
     wait_for(&s, "POST", "/oauth/token");
