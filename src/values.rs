@@ -666,9 +666,7 @@ pub fn parse_function_args(text: &str) -> Result<JsValue, ArgsError> {
     if !matches!(value, ConvexValue::Object(_)) {
         return Err(ArgsError::NotAnObject(parsed.js_to_string()));
     }
-    value
-        .to_json()
-        .map_err(ArgsError::NotAnObject)
+    value.to_json().map_err(ArgsError::NotAnObject)
 }
 
 /// Why function arguments were refused.
