@@ -98,7 +98,7 @@ pub enum Command {
     #[command(hide = true)]
     Deployments(Forwarded),
     #[command(hide = true)]
-    Typecheck(Forwarded),
+    Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
@@ -123,7 +123,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "init",
     "reinit",
     "deployments",
-    "typecheck",
     "network-test",
     "integration",
     "codegen",
@@ -280,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
         C::Auth(args) => commands::auth::run(args),
+        C::Typecheck(args) => commands::typecheck::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -294,7 +294,6 @@ pub fn run(command: Command) -> ExitCode {
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)
-        | C::Typecheck(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

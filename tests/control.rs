@@ -210,3 +210,100 @@ async fn docs_update_and_auth_need_no_project_and_no_node() {
     cmd(&s, &node, &["docs", "extra"]).assert().code(1);
     assert!(s.requests().await.is_empty());
 }
+
+/// The folder of the real `node` on the test's PATH.
+fn real_node_dir() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find(|dir| dir.join("node").is_file())
+}
+
+const STAND_IN_TSC: &str = r#"const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync("tsc-invocations.log", JSON.stringify(args) + "\n");
+if (args.includes("--version")) { console.log("Version 5.6.3"); process.exit(0); }
+if (fs.existsSync("convex/bad.ts")) {
+  if (args.includes("--listFiles")) process.exit(2);
+  console.log("convex/bad.ts:1:1 - error TS1: broken");
+  process.exit(2);
+}
+process.exit(0);
+"#;
+
+fn typecheck_project(s: &Scene) {
+    s.write(
+        "package.json",
+        r#"{"name": "app", "dependencies": {"convex": "^1.48.0"}}"#,
+    );
+    s.write("convex/tsconfig.json", "{}");
+    s.write("convex/ok.ts", "export const x = 1;\n");
+    s.write(
+        "node_modules/typescript/package.json",
+        r#"{"name": "typescript", "version": "5.6.3"}"#,
+    );
+    s.write("node_modules/typescript/bin/tsc", STAND_IN_TSC);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typecheck_runs_the_project_compiler_as_the_official_command() {
+    let Some(node_dir) = real_node_dir() else {
+        eprintln!("skipping: no node on PATH");
+        return;
+    };
+    let s = Scene::new().await;
+    typecheck_project(&s);
+    let run = |s: &Scene| {
+        let mut c = s.cmd(&["typecheck"]);
+        c.env("PATH", &node_dir);
+        c
+    };
+    run(&s)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains("Typecheck passed"));
+    assert_eq!(
+        s.read("tsc-invocations.log"),
+        "[\"--version\"]\n[\"--project\",\"convex/\",\"--listFiles\"]\n"
+    );
+    std::fs::remove_file(s.project.path().join("tsc-invocations.log")).unwrap();
+    s.write("convex/bad.ts", "export const y = 2;\n");
+    run(&s).assert().code(1).stdout("").stderr(
+        predicate::str::contains("error TS1: broken").and(predicate::str::contains("failed")),
+    );
+    assert_eq!(
+        s.read("tsc-invocations.log"),
+        "[\"--version\"]\n[\"--project\",\"convex/\",\"--listFiles\"]\n[\"--project\",\"convex/\",\"--pretty\",\"true\"]\n"
+    );
+    // `--typescript-compiler tsgo` without the package: a clear failure.
+    run(&s)
+        .args(["--typescript-compiler", "tsgo"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("@typescript/native-preview"));
+    assert!(s.requests().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typecheck_failures_before_the_compiler() {
+    let s = Scene::new().await;
+    let node = refusing_node();
+    typecheck_project(&s);
+    std::fs::remove_file(s.project.path().join("convex/tsconfig.json")).unwrap();
+    cmd(&s, &node, &["typecheck"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("tsconfig.json").and(no_node()));
+    assert!(!s.project.path().join("tsc-invocations.log").exists());
+    s.write("package.json", r#"{"name": "app", "dependencies": {}}"#);
+    cmd(&s, &node, &["typecheck"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add `convex`"));
+    // Node itself refusing to run is reported, not hidden.
+    s.write(
+        "package.json",
+        r#"{"name": "app", "dependencies": {"convex": "^1.48.0"}}"#,
+    );
+    s.write("convex/tsconfig.json", "{}");
+    cmd(&s, &node, &["typecheck"]).assert().code(1);
+}

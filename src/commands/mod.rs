@@ -13,6 +13,7 @@ pub mod dev;
 pub mod docs;
 pub mod login;
 pub mod logout;
+pub mod typecheck;
 pub mod update;
 
 use clap::ValueEnum;
