@@ -90,7 +90,7 @@ pub enum Command {
     Mcp(Forwarded),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
-    AiFiles(Forwarded),
+    AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
     Init(Forwarded),
     #[command(hide = true)]
@@ -119,7 +119,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "function-spec",
     "insights",
     "mcp",
-    "ai-files",
     "init",
     "reinit",
     "deployments",
@@ -280,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Update(args) => commands::update::run(args),
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
+        C::AiFiles(args) => commands::ai_files::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -290,7 +290,6 @@ pub fn run(command: Command) -> ExitCode {
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::AiFiles(_)
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)

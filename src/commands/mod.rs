@@ -4,6 +4,7 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod ai_files;
 pub mod auth;
 pub mod codegen;
 pub mod dashboard;
