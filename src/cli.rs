@@ -2,7 +2,8 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`. Every other
+//! `logout`, `deployment token create|delete`, `env`, `run`, `data`, `logs`,
+//! `function-spec`, `insights` (and others listed in `commands`). Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -61,7 +62,7 @@ pub enum Command {
     Codegen(commands::codegen::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
-    Run(Forwarded),
+    Run(commands::run::Args),
     /// Import data from a file to your deployment
     Import(Forwarded),
     /// Open the dashboard in the browser
@@ -70,22 +71,22 @@ pub enum Command {
     /// Open the docs in the browser
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
-    Logs(Forwarded),
+    Logs(commands::logs::Args),
     /// Export data from your deployment to a ZIP file
     Export(Forwarded),
     /// Set and view environment variables
-    Env(Forwarded),
+    Env(commands::env::Args),
     /// List tables and print data from your database
-    Data(Forwarded),
+    Data(commands::data::Args),
     /// Manage projects
     Project(Forwarded),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
-    FunctionSpec(Forwarded),
+    FunctionSpec(commands::function_spec::Args),
     /// Show insights about your deployment
-    Insights(Forwarded),
+    Insights(commands::insights::Args),
     /// Manage the Model Context Protocol server for Convex [BETA]
     Mcp(Forwarded),
     /// Manage Convex AI files
@@ -109,15 +110,9 @@ pub enum Command {
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
-    "run",
     "import",
-    "logs",
     "export",
-    "env",
-    "data",
     "project",
-    "function-spec",
-    "insights",
     "mcp",
     "init",
     "reinit",
@@ -280,15 +275,15 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
-        C::Run(_)
-        | C::Import(_)
-        | C::Logs(_)
+        C::Run(args) => commands::run::run(args),
+        C::Logs(args) => commands::logs::run(args),
+        C::Env(args) => commands::env::run(args),
+        C::Data(args) => commands::data::run(args),
+        C::FunctionSpec(args) => commands::function_spec::run(args),
+        C::Insights(args) => commands::insights::run(args),
+        C::Import(_)
         | C::Export(_)
-        | C::Env(_)
-        | C::Data(_)
         | C::Project(_)
-        | C::FunctionSpec(_)
-        | C::Insights(_)
         | C::Mcp(_)
         | C::Init(_)
         | C::Reinit(_)
@@ -465,8 +460,8 @@ mod tests {
 
     #[test]
     fn forwarded_commands_keep_their_arguments() {
-        match parse_ok(&["env", "set", "--help", "X", "1"]) {
-            Command::Env(f) => assert_eq!(f.args.len(), 4),
+        match parse_ok(&["mcp", "start", "--help", "X"]) {
+            Command::Mcp(f) => assert_eq!(f.args.len(), 3),
             _ => panic!(),
         }
         assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));

@@ -8,12 +8,18 @@ pub mod ai_files;
 pub mod auth;
 pub mod codegen;
 pub mod dashboard;
+pub mod data;
 pub mod deploy;
 pub mod deployment;
 pub mod dev;
 pub mod docs;
+pub mod env;
+pub mod function_spec;
+pub mod insights;
 pub mod login;
 pub mod logout;
+pub mod logs;
+pub mod run;
 pub mod typecheck;
 pub mod update;
 
