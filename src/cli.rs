@@ -2,7 +2,8 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`. Every other
+//! `logout`, `deployment` (all of it), `project`, and the hidden `init`,
+//! `reinit`, `deployments`. Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -78,7 +79,7 @@ pub enum Command {
     /// List tables and print data from your database
     Data(Forwarded),
     /// Manage projects
-    Project(Forwarded),
+    Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(Forwarded),
     /// List function metadata from your deployment
@@ -92,11 +93,11 @@ pub enum Command {
     #[command(name = "ai-files")]
     AiFiles(Forwarded),
     #[command(hide = true)]
-    Init(Forwarded),
+    Init(commands::init::Args),
     #[command(hide = true)]
-    Reinit(Forwarded),
+    Reinit(commands::reinit::Args),
     #[command(hide = true)]
-    Deployments(Forwarded),
+    Deployments(commands::deployments::Args),
     #[command(hide = true)]
     Typecheck(Forwarded),
     #[command(hide = true)]
@@ -118,15 +119,11 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "export",
     "env",
     "data",
-    "project",
     "update",
     "function-spec",
     "insights",
     "mcp",
     "ai-files",
-    "init",
-    "reinit",
-    "deployments",
     "typecheck",
     "auth",
     "network-test",
@@ -281,6 +278,10 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Project(args) => commands::project::run(args),
+        C::Init(args) => commands::init::run(args),
+        C::Reinit(args) => commands::reinit::run(args),
+        C::Deployments(args) => commands::deployments::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Dashboard(_)
@@ -289,15 +290,11 @@ pub fn run(command: Command) -> ExitCode {
         | C::Export(_)
         | C::Env(_)
         | C::Data(_)
-        | C::Project(_)
         | C::Update(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
         | C::AiFiles(_)
-        | C::Init(_)
-        | C::Reinit(_)
-        | C::Deployments(_)
         | C::Typecheck(_)
         | C::Auth(_)
         | C::NetworkTest(_)

@@ -7,9 +7,14 @@
 pub mod codegen;
 pub mod deploy;
 pub mod deployment;
+pub mod deployments;
 pub mod dev;
+pub mod init;
 pub mod login;
 pub mod logout;
+pub mod one_off;
+pub mod project;
+pub mod reinit;
 
 use clap::ValueEnum;
 
