@@ -2,8 +2,9 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment` (all of it), `project`, and the hidden `init`,
-//! `reinit`, `deployments`. Every other
+//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
+//! `update`, and the hidden `init`, `reinit`, `deployments`, `auth`. Every
+//! other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -67,9 +68,9 @@ pub enum Command {
     Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
-    Dashboard(Forwarded),
+    Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
-    Docs(Forwarded),
+    Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
     /// Export data from your deployment to a ZIP file
@@ -81,7 +82,7 @@ pub enum Command {
     /// Manage projects
     Project(commands::project::Args),
     /// Print instructions for updating the convex package
-    Update(Forwarded),
+    Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
     FunctionSpec(Forwarded),
@@ -101,7 +102,7 @@ pub enum Command {
     #[command(hide = true)]
     Typecheck(Forwarded),
     #[command(hide = true)]
-    Auth(Forwarded),
+    Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
     NetworkTest(Forwarded),
     #[command(hide = true)]
@@ -112,20 +113,15 @@ pub enum Command {
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
     "import",
-    "dashboard",
-    "dash",
-    "docs",
     "logs",
     "export",
     "env",
     "data",
-    "update",
     "function-spec",
     "insights",
     "mcp",
     "ai-files",
     "typecheck",
-    "auth",
     "network-test",
     "integration",
     "codegen",
@@ -282,21 +278,21 @@ pub fn run(command: Command) -> ExitCode {
         C::Init(args) => commands::init::run(args),
         C::Reinit(args) => commands::reinit::run(args),
         C::Deployments(args) => commands::deployments::run(args),
+        C::Dashboard(args) => commands::dashboard::run(args),
+        C::Docs(args) => commands::docs::run(args),
+        C::Update(args) => commands::update::run(args),
+        C::Auth(args) => commands::auth::run(args),
         C::Run(_)
         | C::Import(_)
-        | C::Dashboard(_)
-        | C::Docs(_)
         | C::Logs(_)
         | C::Export(_)
         | C::Env(_)
         | C::Data(_)
-        | C::Update(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
         | C::AiFiles(_)
         | C::Typecheck(_)
-        | C::Auth(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

@@ -4,17 +4,21 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod auth;
 pub mod codegen;
+pub mod dashboard;
 pub mod deploy;
 pub mod deployment;
 pub mod deployments;
 pub mod dev;
+pub mod docs;
 pub mod init;
 pub mod login;
 pub mod logout;
 pub mod one_off;
 pub mod project;
 pub mod reinit;
+pub mod update;
 
 use clap::ValueEnum;
 
