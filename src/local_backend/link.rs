@@ -114,16 +114,35 @@ impl LocalBackends {
     }
 }
 
-/// Copy `from` into `to` (created), then delete `from`; a failed copy leaves
-/// `from` untouched.
+/// Move the folder `from` to `to` (which must not exist): a rename, or
+/// across file systems a copy into a staging folder beside `to` that is
+/// renamed into place, then `from` deleted. A failed copy leaves `from`
+/// untouched and no `to`.
 fn move_dir(from: &Path, to: &Path) -> Result<()> {
-    copy_dir(from, to).with_context(|| {
-        format!(
-            "Could not copy the deployment's data from {} to {}",
-            from.display(),
-            to.display()
-        )
-    })?;
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("Could not create {}", parent.display()))?;
+    }
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    move_by_copy(from, to)
+}
+
+/// [`move_dir`] across file systems.
+fn move_by_copy(from: &Path, to: &Path) -> Result<()> {
+    let staging = to.with_file_name(format!(".convex-tmp-{}", uuid::Uuid::new_v4().simple()));
+    let copied = copy_dir(from, &staging).and_then(|()| std::fs::rename(&staging, to));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e).with_context(|| {
+            format!(
+                "Could not move the deployment's data from {} to {}",
+                from.display(),
+                to.display()
+            )
+        });
+    }
     std::fs::remove_dir_all(from)
         .with_context(|| format!("Could not delete {} after copying it", from.display()))
 }

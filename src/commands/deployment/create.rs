@@ -1086,7 +1086,7 @@ mod tests {
         // February 30th rolls over, as JavaScript's Date does.
         assert_eq!(
             resolve_expiration("2027-02-30T00:00:00Z", now).unwrap(),
-            Some(1_803_859_200_000.0)
+            Some(1_803_945_600_000.0)
         );
         for (input, fragment) in [
             ("tomorrow", "Invalid expiration format"),
