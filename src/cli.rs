@@ -3,9 +3,8 @@
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
 //! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
-//! `update`, and the hidden `init`, `reinit`, `deployments`, `auth`. Every
-//! other
-//! command of the official CLI is declared as a [`Forwarded`] stub so that
+//! `update`, `ai-files`, and the hidden `init`, `reinit`, `deployments`,
+//! `auth`, `typecheck`. Every other command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
 //!
@@ -92,7 +91,7 @@ pub enum Command {
     Mcp(Forwarded),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
-    AiFiles(Forwarded),
+    AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
     Init(commands::init::Args),
     #[command(hide = true)]
@@ -100,7 +99,7 @@ pub enum Command {
     #[command(hide = true)]
     Deployments(commands::deployments::Args),
     #[command(hide = true)]
-    Typecheck(Forwarded),
+    Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
@@ -120,8 +119,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "function-spec",
     "insights",
     "mcp",
-    "ai-files",
-    "typecheck",
     "network-test",
     "integration",
     "codegen",
@@ -282,6 +279,8 @@ pub fn run(command: Command) -> ExitCode {
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
         C::Auth(args) => commands::auth::run(args),
+        C::Typecheck(args) => commands::typecheck::run(args),
+        C::AiFiles(args) => commands::ai_files::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -291,8 +290,6 @@ pub fn run(command: Command) -> ExitCode {
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::AiFiles(_)
-        | C::Typecheck(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

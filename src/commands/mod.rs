@@ -4,6 +4,7 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod ai_files;
 pub mod auth;
 pub mod codegen;
 pub mod dashboard;
@@ -18,6 +19,7 @@ pub mod logout;
 pub mod one_off;
 pub mod project;
 pub mod reinit;
+pub mod typecheck;
 pub mod update;
 
 use clap::ValueEnum;
