@@ -18,6 +18,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
 pub mod bundler;
@@ -39,6 +40,7 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod snapshot;
 pub mod watch;
 
 /// The version of the official CLI this binary stands in for. It is what

@@ -8,6 +8,8 @@ pub mod codegen;
 pub mod deploy;
 pub mod deployment;
 pub mod dev;
+pub mod export;
+pub mod import;
 pub mod login;
 pub mod logout;
 
@@ -93,7 +95,9 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Run an async command body on a fresh current-thread runtime, turning
-/// Ctrl-C into [`crate::error::Interrupted`] (exit 130).
+/// Ctrl-C into [`crate::error::Interrupted`] (exit 130). The body is polled
+/// first, so a body that listens for Ctrl-C itself (to end a wait with its
+/// own message) gets to finish.
 pub fn block_on<F>(future: F) -> anyhow::Result<()>
 where
     F: std::future::Future<Output = anyhow::Result<()>>,
@@ -101,6 +105,7 @@ where
     let rt = runtime()?;
     rt.block_on(async {
         tokio::select! {
+            biased;
             result = future => result,
             _ = tokio::signal::ctrl_c() => Err(crate::error::Interrupted.into()),
         }

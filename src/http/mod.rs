@@ -26,6 +26,7 @@ mod retry;
 mod version;
 
 pub use deployment::{DeploymentClient, DeploymentRequest, RetryPolicy};
+pub(crate) use error::describe as describe_error;
 pub use error::{FetchError, StatusError};
 pub use management::ManagementClient;
 pub use retry::{MAX_RETRIES, retry_delay};
