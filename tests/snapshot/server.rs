@@ -536,7 +536,7 @@ mod tests {
         // RFC 6455's example handshake.
         assert_eq!(
             super::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9jfzYHxPGzWo+Xo="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }
