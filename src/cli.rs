@@ -68,9 +68,9 @@ pub enum Command {
     Run(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
-    Dashboard(Forwarded),
+    Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
-    Docs(Forwarded),
+    Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
     /// Set and view environment variables
@@ -80,7 +80,7 @@ pub enum Command {
     /// Manage projects
     Project(Forwarded),
     /// Print instructions for updating the convex package
-    Update(Forwarded),
+    Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
     FunctionSpec(Forwarded),
@@ -100,7 +100,7 @@ pub enum Command {
     #[command(hide = true)]
     Typecheck(Forwarded),
     #[command(hide = true)]
-    Auth(Forwarded),
+    Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
     NetworkTest(Forwarded),
     #[command(hide = true)]
@@ -110,14 +110,10 @@ pub enum Command {
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
-    "dashboard",
-    "dash",
-    "docs",
     "logs",
     "env",
     "data",
     "project",
-    "update",
     "function-spec",
     "insights",
     "mcp",
@@ -126,7 +122,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "reinit",
     "deployments",
     "typecheck",
-    "auth",
     "network-test",
     "integration",
     "codegen",
@@ -279,16 +274,17 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Dashboard(args) => commands::dashboard::run(args),
+        C::Docs(args) => commands::docs::run(args),
+        C::Update(args) => commands::update::run(args),
+        C::Auth(args) => commands::auth::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
         C::Run(_)
-        | C::Dashboard(_)
-        | C::Docs(_)
         | C::Logs(_)
         | C::Env(_)
         | C::Data(_)
         | C::Project(_)
-        | C::Update(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
@@ -297,7 +293,6 @@ pub fn run(command: Command) -> ExitCode {
         | C::Reinit(_)
         | C::Deployments(_)
         | C::Typecheck(_)
-        | C::Auth(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

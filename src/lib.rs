@@ -3,6 +3,7 @@
 //! Map of the crate:
 //! - `advisories`: the usage warning, version notice and AI-files hint printed
 //!   next to a push.
+//! - `browser`: opening a URL in the user's browser (or saying why not).
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
 //! - `context`: what every command builds first (environment, folders, auth, HTTP).
@@ -21,6 +22,7 @@
 //! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
+pub mod browser;
 pub mod bundler;
 pub mod cli;
 pub mod codegen;

@@ -4,14 +4,18 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod auth;
 pub mod codegen;
+pub mod dashboard;
 pub mod deploy;
 pub mod deployment;
 pub mod dev;
+pub mod docs;
 pub mod export;
 pub mod import;
 pub mod login;
 pub mod logout;
+pub mod update;
 
 use clap::ValueEnum;
 
