@@ -811,3 +811,91 @@ fn import_refuses_bad_input_before_any_request() {
     }
     assert!(s.server.seen().is_empty(), "{:?}", s.server.trail());
 }
+
+// --- Ctrl-C -------------------------------------------------------------------
+
+/// Start the command, wait until the server has seen `until`, send SIGINT,
+/// and return the exit code and stderr.
+#[cfg(unix)]
+fn interrupt_when(s: &Scene, args: &[&str], until: impl Fn(&[String]) -> bool) -> (i32, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("convex"))
+        .env_clear()
+        .current_dir(s.project.path())
+        .env("HOME", s.home.path())
+        .env("PATH", s.bin.path())
+        .env("NO_COLOR", "1")
+        .env("CONVEX_SELF_HOSTED_URL", &s.server.url)
+        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", ADMIN_KEY)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !until(&s.server.trail()) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", s.server.trail());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Let the client take in what was sent before the signal.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status.code().unwrap_or(-1), stderr)
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_the_export_runs_leaves_it_running_and_says_so() {
+    let s = export_scene(vec![zip_answer(zip_bytes(10))]);
+    s.server.sync(
+        "_system/cli/exports:getLatest",
+        vec![export_states("in_progress")[..2].to_vec()],
+    );
+    let (code, stderr) = interrupt_when(&s, &["export", "--path", "backup.zip"], |t| {
+        t.iter().any(|l| l == "WS ModifyQuerySet Add")
+    });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("continuing to run on the server"), "{stderr}");
+    assert_eq!(s.server.hits("GET", &format!("/api/export/zip/{TS}")), 0);
+    assert!(s.server.trail().iter().any(|l| l == "WS ModifyQuerySet Remove"));
+    assert_eq!(s.listing("."), ["package.json"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_the_download_leaves_no_file() {
+    let s = export_scene(vec![Answer::Stall {
+        announced: 1_000_000,
+        body: zip_bytes(10_000),
+    }]);
+    let (code, stderr) = interrupt_when(&s, &["export", "--path", "backup.zip"], |t| {
+        t.iter().any(|l| l.starts_with("GET /api/export/zip/"))
+    });
+    assert_eq!(code, 130, "{stderr}");
+    assert_eq!(s.listing("."), ["package.json"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_after_perform_import_says_the_import_goes_on() {
+    let s = import_scene(vec![]);
+    s.server.sync(
+        "_system/cli/queryImport:default",
+        vec![
+            vec![waiting(true)],
+            vec![import_record(json!({"state": "in_progress", "progress_message": "Importing", "checkpoint_messages": []}))],
+        ],
+    );
+    let (code, stderr) = interrupt_when(
+        &s,
+        &["import", "--table", "messages", "-y", "data.jsonl"],
+        |t| t.iter().filter(|l| *l == "WS ModifyQuerySet Add").count() == 2,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("Import is continuing to run on the server"), "{stderr}");
+    assert_eq!(s.server.hits("POST", "/api/perform_import"), 1);
+}

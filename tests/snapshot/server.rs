@@ -39,6 +39,8 @@ pub enum Answer {
     ChunkedCut { body: Vec<u8> },
     /// Read the request, then reset the connection.
     Reset,
+    /// `Content-Length: announced`, `body` sent, then nothing for 30 s.
+    Stall { announced: usize, body: Vec<u8> },
 }
 
 /// One request (or WebSocket message) the server saw.
@@ -279,6 +281,16 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
                 stream.flush().await?;
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 return stream.shutdown().await;
+            }
+            Answer::Stall { announced, body } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {announced}\r\n\r\n"
+                );
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(&body).await?;
+                stream.flush().await?;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return Ok(());
             }
             Answer::Reset => {
                 #[allow(deprecated)]
