@@ -90,7 +90,7 @@ pub enum Command {
     Mcp(Forwarded),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
-    AiFiles(Forwarded),
+    AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
     Init(Forwarded),
     #[command(hide = true)]
@@ -98,7 +98,7 @@ pub enum Command {
     #[command(hide = true)]
     Deployments(Forwarded),
     #[command(hide = true)]
-    Typecheck(Forwarded),
+    Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
@@ -117,11 +117,9 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "function-spec",
     "insights",
     "mcp",
-    "ai-files",
     "init",
     "reinit",
     "deployments",
-    "typecheck",
     "network-test",
     "integration",
     "codegen",
@@ -278,6 +276,8 @@ pub fn run(command: Command) -> ExitCode {
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
         C::Auth(args) => commands::auth::run(args),
+        C::Typecheck(args) => commands::typecheck::run(args),
+        C::AiFiles(args) => commands::ai_files::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
         C::Run(_)
@@ -288,11 +288,9 @@ pub fn run(command: Command) -> ExitCode {
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::AiFiles(_)
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)
-        | C::Typecheck(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

@@ -3,6 +3,8 @@
 //! Map of the crate:
 //! - `advisories`: the usage warning, version notice and AI-files hint printed
 //!   next to a push.
+//! - `ai_files`: the Convex AI files (guidelines, managed sections of
+//!   AGENTS.md / CLAUDE.md, agent skills, their state).
 //! - `browser`: opening a URL in the user's browser (or saying why not).
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
@@ -22,6 +24,7 @@
 //! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
+pub mod ai_files;
 pub mod browser;
 pub mod bundler;
 pub mod cli;

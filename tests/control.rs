@@ -210,3 +210,296 @@ async fn docs_update_and_auth_need_no_project_and_no_node() {
     cmd(&s, &node, &["docs", "extra"]).assert().code(1);
     assert!(s.requests().await.is_empty());
 }
+
+/// The folder of the real `node` on the test's PATH.
+fn real_node_dir() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find(|dir| dir.join("node").is_file())
+}
+
+const STAND_IN_TSC: &str = r#"const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync("tsc-invocations.log", JSON.stringify(args) + "\n");
+if (args.includes("--version")) { console.log("Version 5.6.3"); process.exit(0); }
+if (fs.existsSync("convex/bad.ts")) {
+  if (args.includes("--listFiles")) process.exit(2);
+  console.log("convex/bad.ts:1:1 - error TS1: broken");
+  process.exit(2);
+}
+process.exit(0);
+"#;
+
+fn typecheck_project(s: &Scene) {
+    s.write(
+        "package.json",
+        r#"{"name": "app", "dependencies": {"convex": "^1.48.0"}}"#,
+    );
+    s.write("convex/tsconfig.json", "{}");
+    s.write("convex/ok.ts", "export const x = 1;\n");
+    s.write(
+        "node_modules/typescript/package.json",
+        r#"{"name": "typescript", "version": "5.6.3"}"#,
+    );
+    s.write("node_modules/typescript/bin/tsc", STAND_IN_TSC);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typecheck_runs_the_project_compiler_as_the_official_command() {
+    let Some(node_dir) = real_node_dir() else {
+        eprintln!("skipping: no node on PATH");
+        return;
+    };
+    let s = Scene::new().await;
+    typecheck_project(&s);
+    let run = |s: &Scene| {
+        let mut c = s.cmd(&["typecheck"]);
+        c.env("PATH", &node_dir);
+        c
+    };
+    run(&s)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains("Typecheck passed"));
+    assert_eq!(
+        s.read("tsc-invocations.log"),
+        "[\"--version\"]\n[\"--project\",\"convex/\",\"--listFiles\"]\n"
+    );
+    std::fs::remove_file(s.project.path().join("tsc-invocations.log")).unwrap();
+    s.write("convex/bad.ts", "export const y = 2;\n");
+    run(&s).assert().code(1).stdout("").stderr(
+        predicate::str::contains("error TS1: broken").and(predicate::str::contains("failed")),
+    );
+    assert_eq!(
+        s.read("tsc-invocations.log"),
+        "[\"--version\"]\n[\"--project\",\"convex/\",\"--listFiles\"]\n[\"--project\",\"convex/\",\"--pretty\",\"true\"]\n"
+    );
+    // `--typescript-compiler tsgo` without the package: a clear failure.
+    run(&s)
+        .args(["--typescript-compiler", "tsgo"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("@typescript/native-preview"));
+    assert!(s.requests().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typecheck_failures_before_the_compiler() {
+    let s = Scene::new().await;
+    let node = refusing_node();
+    typecheck_project(&s);
+    std::fs::remove_file(s.project.path().join("convex/tsconfig.json")).unwrap();
+    cmd(&s, &node, &["typecheck"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("tsconfig.json").and(no_node()));
+    assert!(!s.project.path().join("tsc-invocations.log").exists());
+    s.write("package.json", r#"{"name": "app", "dependencies": {}}"#);
+    cmd(&s, &node, &["typecheck"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add `convex`"));
+    // Node itself refusing to run is reported, not hidden.
+    s.write(
+        "package.json",
+        r#"{"name": "app", "dependencies": {"convex": "^1.48.0"}}"#,
+    );
+    s.write("convex/tsconfig.json", "{}");
+    cmd(&s, &node, &["typecheck"]).assert().code(1);
+}
+
+async fn ai_scene() -> Scene {
+    let mut s = Scene::new().await;
+    let host = s.host();
+    s.set("CONVEX_VERSION_API_ORIGIN", &host);
+    s
+}
+
+async fn mount_guidelines(s: &Scene, status: u16) {
+    Mock::given(method("GET"))
+        .and(path("/v1/guidelines"))
+        .respond_with(ResponseTemplate::new(status).set_body_string("# Guidelines\n"))
+        .mount(&s.server)
+        .await;
+}
+
+const NO_SKILLS: &str = r#"{"aiFiles": {"skills": {"agents": []}}}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ai_files_install_writes_the_files_and_keeps_the_users_text() {
+    let s = ai_scene().await;
+    let node = refusing_node();
+    mount_guidelines(&s, 200).await;
+    s.write("convex.json", NO_SKILLS);
+    s.write("AGENTS.md", "# Team notes\n\nRun the tests.\n\n\n");
+    s.write(".cursor/rules/convex_rules.mdc", "old");
+    cmd(&s, &node, &["ai-files", "install"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains("Convex AI files installed.").and(no_node()));
+    assert_eq!(
+        s.read("convex/_generated/ai/guidelines.md"),
+        "# Guidelines\n"
+    );
+    let agents = s.read("AGENTS.md");
+    assert!(agents.starts_with("# Team notes\n\nRun the tests.\n\n<!-- convex-ai-start -->\n\n"));
+    assert!(agents.ends_with("<!-- convex-ai-end -->\n"));
+    assert!(agents.contains("`convex/_generated/ai/guidelines.md`"));
+    let claude = s.read("CLAUDE.md");
+    assert!(claude.starts_with("<!-- convex-ai-start -->"));
+    let state: serde_json::Value =
+        serde_json::from_str(&s.read("convex/_generated/ai/ai-files.state.json")).unwrap();
+    // sha256 of "# Guidelines\n"
+    assert_eq!(
+        state["guidelinesHash"],
+        "42dc8524704d836b77ca9941f1090eeec35437ffd96a95a81ad08c320e8c6e82"
+    );
+    assert_eq!(state["agentSkillsSha"], serde_json::Value::Null);
+    assert_eq!(state["agentsMdSectionHash"], state["claudeMdHash"]);
+    assert!(
+        !s.project
+            .path()
+            .join(".cursor/rules/convex_rules.mdc")
+            .exists()
+    );
+    // A second install changes nothing.
+    let before = s.read("AGENTS.md");
+    cmd(&s, &node, &["ai-files", "update"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("updated"));
+    assert_eq!(s.read("AGENTS.md"), before);
+    // Remove: the section goes, the user's text stays, CLAUDE.md (only the
+    // section) and the ai folder are deleted.
+    Mock::given(method("GET"))
+        .and(path("/v1/agent_skills"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"latestRepoSha": null, "skills": []})),
+        )
+        .mount(&s.server)
+        .await;
+    cmd(&s, &node, &["ai-files", "remove"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("removed").and(no_node()));
+    assert_eq!(s.read("AGENTS.md"), "# Team notes\n\nRun the tests.\n");
+    assert!(!s.project.path().join("CLAUDE.md").exists());
+    assert!(!s.project.path().join("convex/_generated/ai").exists());
+    let paths: Vec<String> = s
+        .requests()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/v1/guidelines", "/v1/guidelines", "/v1/agent_skills"]
+    );
+    for r in s.requests().await {
+        assert_eq!(header(&r, "convex-client"), Some("npm-cli-1.48.0"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ai_files_install_failures_write_what_they_can() {
+    let s = ai_scene().await;
+    let node = refusing_node();
+    mount_guidelines(&s, 500).await;
+    s.write("convex.json", NO_SKILLS);
+    cmd(&s, &node, &["ai-files", "install"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("guidelines").and(no_node()));
+    assert!(
+        !s.project
+            .path()
+            .join("convex/_generated/ai/guidelines.md")
+            .exists()
+    );
+    assert!(s.read("AGENTS.md").contains("<!-- convex-ai-start -->"));
+    let state = s.read("convex/_generated/ai/ai-files.state.json");
+    assert!(state.contains("\"guidelinesHash\": null"), "{state}");
+
+    // Default agents: the skills step needs npx, which is not there (only a
+    // refusing node is): it fails with a message, the rest is written.
+    let s = ai_scene().await;
+    mount_guidelines(&s, 200).await;
+    s.write("package.json", r#"{"dependencies": {"convex": "^1.48.0"}}"#);
+    cmd(&s, &node, &["ai-files", "install"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("agent skills").and(no_node()));
+    assert_eq!(
+        s.read("convex/_generated/ai/guidelines.md"),
+        "# Guidelines\n"
+    );
+
+    // Remove without the skills catalog removes nothing.
+    let s = ai_scene().await;
+    s.write("convex.json", NO_SKILLS);
+    s.write(
+        "AGENTS.md",
+        "<!-- convex-ai-start -->\nx\n<!-- convex-ai-end -->\n",
+    );
+    cmd(&s, &node, &["ai-files", "remove"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing was removed"));
+    assert!(s.project.path().join("AGENTS.md").exists());
+
+    // An invalid convex.json stops every subcommand before any request.
+    s.write("convex.json", r#"{"aiFiles": {"enabled": "yes"}}"#);
+    for sub in ["install", "status", "disable", "enable", "remove", "update"] {
+        cmd(&s, &node, &["ai-files", sub]).assert().code(1);
+    }
+    assert_eq!(s.read("convex.json"), r#"{"aiFiles": {"enabled": "yes"}}"#);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ai_files_enable_disable_and_status() {
+    let s = ai_scene().await;
+    let node = refusing_node();
+    mount_guidelines(&s, 200).await;
+    s.write(
+        "convex.json",
+        r#"{"functions": "convex/", "aiFiles": {"disableStalenessMessage": true, "skills": {"agents": []}}}"#,
+    );
+    cmd(&s, &node, &["ai-files", "status"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("disabled").and(no_node()));
+    cmd(&s, &node, &["ai-files", "enable"]).assert().code(0);
+    assert_eq!(
+        s.read("convex.json"),
+        "{\n  \"$schema\": \"node_modules/convex/schemas/convex.schema.json\",\n  \"functions\": \"convex/\",\n  \"aiFiles\": {\n    \"skills\": {\n      \"agents\": []\n    },\n    \"enabled\": true\n  }\n}\n"
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1/version"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": null})))
+        .mount(&s.server)
+        .await;
+    cmd(&s, &node, &["ai-files", "status"])
+        .assert()
+        .code(0)
+        .stderr(
+            predicate::str::contains("enabled").and(predicate::str::contains(
+                "AGENTS.md: Convex section present",
+            )),
+        );
+    cmd(&s, &node, &["ai-files", "disable"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("disabled"));
+    assert!(s.read("convex.json").contains("\"enabled\": false"));
+    // Files stay after disable.
+    assert!(
+        s.project
+            .path()
+            .join("convex/_generated/ai/guidelines.md")
+            .exists()
+    );
+    cmd(&s, &node, &["ai-files"]).assert().code(1);
+    cmd(&s, &node, &["ai-files", "help"]).assert().code(1);
+}

@@ -4,6 +4,7 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod ai_files;
 pub mod auth;
 pub mod codegen;
 pub mod dashboard;
@@ -15,6 +16,7 @@ pub mod export;
 pub mod import;
 pub mod login;
 pub mod logout;
+pub mod typecheck;
 pub mod update;
 
 use clap::ValueEnum;
