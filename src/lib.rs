@@ -46,6 +46,8 @@ pub mod output;
 pub mod project;
 pub mod push;
 pub mod snapshot;
+pub mod sync;
+pub mod values;
 pub mod watch;
 
 /// The version of the official CLI this binary stands in for. It is what
