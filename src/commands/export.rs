@@ -62,7 +62,7 @@ pub fn run(args: Args) -> Result<()> {
             ),
             cwd: &ctx.cwd,
         };
-        snapshot::export::export_from_deployment(&client, &options).await
+        snapshot::export::export_from_deployment(&client, &ctx.http()?, &options).await
     })
 }
 

@@ -25,7 +25,7 @@ use super::display_number;
 use super::follow::{Followed, follow_query};
 use super::import_file::format_size;
 use crate::error::{Failure, fail};
-use crate::http::{DeploymentClient, DeploymentRequest, FetchError};
+use crate::http::{DeploymentClient, DeploymentRequest, FetchError, HttpClient};
 use crate::output::{self, style};
 
 /// What `export_from_deployment` needs besides the client.
@@ -82,6 +82,7 @@ impl ExportState {
 /// The whole export (see the module docs).
 pub async fn export_from_deployment(
     client: &DeploymentClient,
+    http: &HttpClient,
     options: &ExportOptions<'_>,
 ) -> Result<()> {
     output::start_spinner(&format!(
@@ -89,7 +90,7 @@ pub async fn export_from_deployment(
         options.deployment_notice
     ));
     request_export(client, options).await?;
-    let state = wait_for_stable_state(client).await?;
+    let state = wait_for_stable_state(client, http).await?;
     let start_ts = match state {
         ExportState::Completed { start_ts } => start_ts,
         ExportState::Requested | ExportState::InProgress => {
@@ -149,10 +150,14 @@ fn step_failed(step: &str, err: &FetchError) -> anyhow::Error {
     fail(format!("{step} failed: {err}"))
 }
 
-async fn wait_for_stable_state(client: &DeploymentClient) -> Result<ExportState> {
+async fn wait_for_stable_state(
+    client: &DeploymentClient,
+    http: &HttpClient,
+) -> Result<ExportState> {
     let mut last = None;
     let followed = follow_query(
         client,
+        http,
         "_system/cli/exports:getLatest",
         json!({}),
         |value| match ExportState::from_value(value) {
@@ -213,10 +218,12 @@ pub async fn download_export(
         }
         Err(_) => (input_path.to_string(), absolute, false),
     };
-    output::change_spinner(&format!(
-        "Downloading snapshot export to {}",
-        style::bold(&display)
-    ));
+    if display != input_path {
+        output::change_spinner(&format!(
+            "Downloading snapshot export to {}",
+            style::bold(&display)
+        ));
+    }
     write_body_atomically(response, &target, &display, may_replace).await?;
     Ok(display)
 }
@@ -270,10 +277,20 @@ async fn write_body_atomically(
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut temp = builder.tempfile_in(&folder).map_err(|e| {
-        fail(format!(
-            "Exporting data failed: cannot create a file in {} ({e}). Check that the folder exists and is writable, then run the command again.",
-            folder.display()
-        ))
+        let folder_name = Path::new(display)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| ".".to_string(), |p| p.display().to_string());
+        if !folder.is_dir() {
+            fail(format!(
+                "Exporting data failed: the folder {folder_name} does not exist, so {display} cannot be written. Create the folder or choose another --path, then run the command again."
+            ))
+        } else {
+            fail(format!(
+                "Exporting data failed: cannot create a file in {folder_name} ({}). Check that the folder is writable, then run the command again.",
+                e.kind()
+            ))
+        }
     })?;
     let total = response.content_length();
     let mut received: u64 = 0;

@@ -260,7 +260,7 @@ pub async fn import_into_deployment(
     output::change_spinner("Parsing uploaded data");
 
     loop {
-        let state = wait_for_stable_state(client, &import_id).await?;
+        let state = wait_for_stable_state(client, http, &import_id).await?;
         match state {
             ImportState::Completed { num_rows_written } => {
                 output::success(&format!(
@@ -293,8 +293,9 @@ pub async fn import_into_deployment(
                     .await
                     .map_err(|e| {
                         fail(format!(
-                            "{}: starting the import (perform_import) failed: {e}\nThe file is uploaded but was not imported; nothing changed. Run the command again.",
-                            options.failed_line()
+                            "{}: starting the import (perform_import) failed: {e}\nThe file was uploaded; the import may not have started. Check the deployment's snapshot imports at {} before running the command again.",
+                            options.failed_line(),
+                            options.dashboard_link
                         ))
                     })?;
             }
@@ -443,11 +444,6 @@ async fn upload(
     let total_parts = file_size.div_ceil(chunk);
     let mut parts = PartReader::new(std::io::BufReader::new(file), chunk);
 
-    output::start_spinner(&format!(
-        "Importing {} ({})",
-        options.path,
-        format_size(file_size)
-    ));
     let start = DeploymentRequest::new(Method::POST, "/api/import/start_upload");
     let answer = client
         .send_json(&start)
@@ -550,12 +546,17 @@ async fn perform_import(client: &DeploymentClient, import_id: &str) -> Result<()
 
 /// One subscription to the import's record, until a stable state;
 /// `in_progress` values print their new checkpoint lines and progress.
-async fn wait_for_stable_state(client: &DeploymentClient, import_id: &str) -> Result<ImportState> {
+async fn wait_for_stable_state(
+    client: &DeploymentClient,
+    http: &HttpClient,
+    import_id: &str,
+) -> Result<ImportState> {
     let mut last: Option<ImportState> = None;
     let mut checkpoints_shown = 0usize;
     let mut missing = false;
     let followed = follow_query(
         client,
+        http,
         "_system/cli/queryImport",
         json!({ "importId": import_id }),
         |value| {

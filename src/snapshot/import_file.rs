@@ -504,7 +504,10 @@ mod tests {
         assert_eq!(parts(&BOM, 24), vec![Vec::<u8>::new()]);
         // Parts under 3 bytes cannot hold the mark: it is uploaded, as the
         // official CLI does (found by fuzzing).
-        assert_eq!(parts(&[&BOM[..], b"a"].concat(), 2), vec![vec![0xef, 0xbb], vec![0xbf, b'a']]);
+        assert_eq!(
+            parts(&[&BOM[..], b"a"].concat(), 2),
+            vec![vec![0xef, 0xbb], vec![0xbf, b'a']]
+        );
         // Exactly one chunk: no empty trailing part.
         assert_eq!(parts(b"abcd", 2).len(), 2);
     }

@@ -23,6 +23,8 @@ pub mod import_file;
 
 use serde_json::Value;
 
+use crate::values::ConvexValue;
+
 /// `<dashboard>/d/<name><page>`, or `<dashboard><page>` without a name, as
 /// the official CLI's `deploymentDashboardUrlPage`.
 pub fn dashboard_page(dashboard_host: &str, deployment_name: Option<&str>, page: &str) -> String {
@@ -33,50 +35,14 @@ pub fn dashboard_page(dashboard_host: &str, deployment_name: Option<&str>, page:
 }
 
 /// A number from a sync-protocol value as JavaScript would print it in a
-/// template string: a Convex int64 (`{"$integer": base64 of 8 little-endian
-/// bytes}`) as its decimal digits, a float as `Number#toString` does.
-/// `None` for anything else.
+/// template string: a Convex int64 (`{"$integer": …}`, a bigint) as its
+/// decimal digits, a float as `Number#toString` does. `None` for anything
+/// else.
 pub fn display_number(value: &Value) -> Option<String> {
-    match value {
-        Value::Object(o) => {
-            let encoded = o.get("$integer")?.as_str()?;
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .ok()?;
-            let bytes = <[u8; 8]>::try_from(bytes).ok()?;
-            Some(i64::from_le_bytes(bytes).to_string())
-        }
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                return Some(i.to_string());
-            }
-            let f = n.as_f64()?;
-            Some(js_number_to_string(f))
-        }
+    match ConvexValue::from_serde(value).ok()? {
+        ConvexValue::Int64(i) => Some(i.to_string()),
+        ConvexValue::Number(n) => Some(crate::values::js_number(n)),
         _ => None,
-    }
-}
-
-/// `Number#toString()` for finite floats: integers below 1e21 without a
-/// fraction, shortest round-trip digits otherwise, exponent form outside
-/// [1e-6, 1e21).
-fn js_number_to_string(f: f64) -> String {
-    if f == 0.0 {
-        return "0".to_string();
-    }
-    let abs = f.abs();
-    if (1e-6..1e21).contains(&abs) {
-        if f.fract() == 0.0 {
-            return format!("{f:.0}");
-        }
-        return format!("{f}");
-    }
-    // Rust's `{:e}` gives the shortest digits: `1.7e21` → JS `1.7e+21`.
-    let text = format!("{f:e}");
-    match text.split_once('e') {
-        Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
-        _ => text,
     }
 }
 

@@ -217,7 +217,7 @@ fn export_into_a_folder_takes_the_servers_file_name() {
     let out = run(&mut s.cmd(&["export", "--path", "backups", "--include-file-storage"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let name = format!("snapshot_self_{TS}.zip");
-    assert_eq!(s.listing("backups"), [name.clone()]);
+    assert_eq!(s.listing("backups"), std::slice::from_ref(&name));
     assert_eq!(std::fs::read(s.path("backups").join(&name)).unwrap(), body);
     assert_eq!(s.server.seen()[0].query, "includeStorage=true");
 }
@@ -532,7 +532,7 @@ fn import_uploads_in_parts_confirms_and_follows_to_the_end() {
         .collect();
     assert_eq!(adds.len(), 2);
     for add in adds {
-        assert_eq!(add["udfPath"], "_system/cli/queryImport");
+        assert_eq!(add["udfPath"], "_system/cli/queryImport:default");
         assert_eq!(add["args"], json!([{"importId": IMPORT_ID}]));
     }
 }
@@ -835,7 +835,11 @@ fn interrupt_when(s: &Scene, args: &[&str], until: impl Fn(&[String]) -> bool) -
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !until(&s.server.trail()) {
-        assert!(std::time::Instant::now() < deadline, "{:?}", s.server.trail());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            s.server.trail()
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // Let the client take in what was sent before the signal.
@@ -843,7 +847,12 @@ fn interrupt_when(s: &Scene, args: &[&str], until: impl Fn(&[String]) -> bool) -
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     (status.code().unwrap_or(-1), stderr)
 }
 
@@ -859,9 +868,17 @@ fn ctrl_c_while_the_export_runs_leaves_it_running_and_says_so() {
         t.iter().any(|l| l == "WS ModifyQuerySet Add")
     });
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("continuing to run on the server"), "{stderr}");
+    assert!(
+        stderr.contains("continuing to run on the server"),
+        "{stderr}"
+    );
     assert_eq!(s.server.hits("GET", &format!("/api/export/zip/{TS}")), 0);
-    assert!(s.server.trail().iter().any(|l| l == "WS ModifyQuerySet Remove"));
+    assert!(
+        s.server
+            .trail()
+            .iter()
+            .any(|l| l == "WS ModifyQuerySet Remove")
+    );
     assert_eq!(s.listing("."), ["package.json"]);
 }
 
@@ -896,6 +913,9 @@ fn ctrl_c_after_perform_import_says_the_import_goes_on() {
         |t| t.iter().filter(|l| *l == "WS ModifyQuerySet Add").count() == 2,
     );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("Import is continuing to run on the server"), "{stderr}");
+    assert!(
+        stderr.contains("Import is continuing to run on the server"),
+        "{stderr}"
+    );
     assert_eq!(s.server.hits("POST", "/api/perform_import"), 1);
 }
