@@ -2,9 +2,11 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`, `env`, `run`, `data`, `logs`,
-//! `function-spec`, `insights` (and others listed in `commands`). Every other
-//! command of the official CLI is declared as a [`Forwarded`] stub so that
+//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
+//! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
+//! `function-spec`, `insights`, and the hidden `init`, `reinit`,
+//! `deployments`, `auth`, `typecheck`. Every other command of the
+//! official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
 //!
@@ -60,11 +62,13 @@ pub enum Command {
     Deployment(commands::deployment::Args),
     /// Generate backend type definitions
     Codegen(commands::codegen::Args),
+    /// Export data from your deployment to a ZIP file
+    Export(commands::export::Args),
+    /// Import data from a file to your deployment
+    Import(commands::import::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(commands::run::Args),
-    /// Import data from a file to your deployment
-    Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
     Dashboard(commands::dashboard::Args),
@@ -72,14 +76,12 @@ pub enum Command {
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(commands::logs::Args),
-    /// Export data from your deployment to a ZIP file
-    Export(Forwarded),
     /// Set and view environment variables
     Env(commands::env::Args),
     /// List tables and print data from your database
     Data(commands::data::Args),
     /// Manage projects
-    Project(Forwarded),
+    Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
@@ -93,11 +95,11 @@ pub enum Command {
     #[command(name = "ai-files")]
     AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
-    Init(Forwarded),
+    Init(commands::init::Args),
     #[command(hide = true)]
-    Reinit(Forwarded),
+    Reinit(commands::reinit::Args),
     #[command(hide = true)]
-    Deployments(Forwarded),
+    Deployments(commands::deployments::Args),
     #[command(hide = true)]
     Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
@@ -109,18 +111,7 @@ pub enum Command {
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &[
-    "import",
-    "export",
-    "project",
-    "mcp",
-    "init",
-    "reinit",
-    "deployments",
-    "network-test",
-    "integration",
-    "codegen",
-];
+const FORWARDED_COMMANDS: &[&str] = &["mcp", "network-test", "integration", "codegen"];
 
 /// What `main` should do after parsing.
 pub enum Parsed {
@@ -269,27 +260,27 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Project(args) => commands::project::run(args),
+        C::Init(args) => commands::init::run(args),
+        C::Reinit(args) => commands::reinit::run(args),
+        C::Deployments(args) => commands::deployments::run(args),
         C::Dashboard(args) => commands::dashboard::run(args),
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Export(args) => commands::export::run(args),
+        C::Import(args) => commands::import::run(args),
         C::Run(args) => commands::run::run(args),
         C::Logs(args) => commands::logs::run(args),
         C::Env(args) => commands::env::run(args),
         C::Data(args) => commands::data::run(args),
         C::FunctionSpec(args) => commands::function_spec::run(args),
         C::Insights(args) => commands::insights::run(args),
-        C::Import(_)
-        | C::Export(_)
-        | C::Project(_)
-        | C::Mcp(_)
-        | C::Init(_)
-        | C::Reinit(_)
-        | C::Deployments(_)
-        | C::NetworkTest(_)
-        | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        C::Mcp(_) | C::NetworkTest(_) | C::Integration(_) => {
+            return ExitCode::from(crate::forward::forward_current_args());
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
