@@ -104,7 +104,7 @@ pub enum Command {
     #[command(hide = true, name = "network-test")]
     NetworkTest(Forwarded),
     #[command(hide = true)]
-    Integration(Forwarded),
+    Integration(commands::integration::Args),
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
@@ -123,7 +123,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "reinit",
     "deployments",
     "network-test",
-    "integration",
     "codegen",
 ];
 
@@ -280,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Integration(args) => commands::integration::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -293,8 +293,7 @@ pub fn run(command: Command) -> ExitCode {
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)
-        | C::NetworkTest(_)
-        | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        | C::NetworkTest(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -21,6 +21,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `workos`: WorkOS AuthKit provisioning (the `integration workos` commands).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
 pub mod ai_files;
@@ -45,6 +46,7 @@ pub mod output;
 pub mod project;
 pub mod push;
 pub mod watch;
+pub mod workos;
 
 /// The version of the official CLI this binary stands in for. It is what
 /// `--version` prints and what the `Convex-Client` header carries.

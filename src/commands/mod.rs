@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod deployment;
 pub mod dev;
 pub mod docs;
+pub mod integration;
 pub mod login;
 pub mod logout;
 pub mod typecheck;
