@@ -45,6 +45,8 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod sync;
+pub mod values;
 pub mod watch;
 pub mod workos;
 
