@@ -102,7 +102,7 @@ pub enum Command {
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
-    NetworkTest(Forwarded),
+    NetworkTest(commands::network_test::Args),
     #[command(hide = true)]
     Integration(commands::integration::Args),
 }
@@ -122,7 +122,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "init",
     "reinit",
     "deployments",
-    "network-test",
     "codegen",
 ];
 
@@ -280,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
         C::Integration(args) => commands::integration::run(args),
+        C::NetworkTest(args) => commands::network_test::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -292,8 +292,7 @@ pub fn run(command: Command) -> ExitCode {
         | C::Mcp(_)
         | C::Init(_)
         | C::Reinit(_)
-        | C::Deployments(_)
-        | C::NetworkTest(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        | C::Deployments(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -699,3 +699,148 @@ async fn integration_workos_team_commands() {
         .code(1)
         .stderr(predicate::str::contains("self-hosted"));
 }
+
+mod network_test {
+    use super::*;
+    use support::fake_convex::{FakeConvex, Route, SyncScript};
+
+    fn run(fake: &FakeConvex, node: &tempfile::TempDir, args: &[&str]) -> assert_cmd::Command {
+        let home = tempfile::tempdir().unwrap();
+        let mut c = assert_cmd::Command::cargo_bin("convex").unwrap();
+        c.env_clear()
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("PATH", node.path())
+            .env("CONVEX_PROVISION_HOST", fake.url())
+            .env("NO_COLOR", "1")
+            .arg("network-test")
+            .args(args);
+        std::mem::forget(home);
+        c
+    }
+
+    async fn fake_deployment() -> FakeConvex {
+        let fake = FakeConvex::start().await;
+        fake.route(Route::new("GET", "/instance_name", json!(null)).raw("happy-otter-123"));
+        fake.route(Route::new("POST", "/echo", json!(null)).echo());
+        fake
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn passes_every_step_against_a_working_deployment() {
+        let fake = fake_deployment().await;
+        let node = refusing_node();
+        fake.sync(
+            SyncScript::default().query("_system/cli/convexUrl:cloudUrl", vec![json!(fake.url())]),
+        );
+        let url = fake.url();
+        run(
+            &fake,
+            &node,
+            &["--url", &url, "--admin-key", "dev:happy-otter-123|key"],
+        )
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("OK: DNS lookup => 127.0.0.1:ipv4")
+                .and(predicate::str::contains("OK: TCP connect"))
+                .and(predicate::str::contains("OK: HTTP check"))
+                .and(predicate::str::contains(
+                    "OK: WebSocket connection established.",
+                ))
+                .and(predicate::str::contains("OK: echo 128 bytes"))
+                .and(predicate::str::contains("OK: echo 4 MiB"))
+                .and(predicate::str::contains("Network test passed."))
+                .and(no_node()),
+        );
+        let echoes = fake.requests_to("/echo");
+        assert_eq!(echoes.len(), 2);
+        // Bare requests: no header of ours.
+        for r in echoes
+            .iter()
+            .chain(fake.requests_to("/instance_name").iter())
+        {
+            assert!(r.header("authorization").is_none(), "{r:?}");
+            assert!(r.header("convex-client").is_none(), "{r:?}");
+            assert!(r.header("content-type").is_none(), "{r:?}");
+        }
+        let types: Vec<String> = fake
+            .ws_messages()
+            .iter()
+            .map(|m| m["type"].as_str().unwrap_or("").to_string())
+            .collect();
+        // The subscription is left open, as the official CLI leaves it.
+        assert_eq!(types, ["Connect", "Authenticate", "ModifyQuerySet"]);
+        assert_eq!(fake.ws_messages()[1]["value"], "dev:happy-otter-123|key");
+        // No management request with --url.
+        assert!(
+            fake.log()
+                .iter()
+                .all(|l| !l.path.starts_with("/api/deployment"))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn url_alone_skips_the_websocket_and_failures_stop_the_test() {
+        let fake = fake_deployment().await;
+        let node = refusing_node();
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("Skipping the WebSocket check"));
+        assert!(fake.ws_messages().is_empty());
+
+        // A query that throws fails the WebSocket step; nothing is echoed.
+        let fake = fake_deployment().await;
+        fake.sync(
+            SyncScript::default().error("_system/cli/convexUrl:cloudUrl", "no such function"),
+        );
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url, "--admin-key", "k"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "FAIL: Failed to connect to deployment over WebSocket",
+            ));
+        assert!(fake.requests_to("/echo").is_empty());
+
+        // An echo that does not come back unchanged.
+        let fake = FakeConvex::start().await;
+        fake.route(Route::new("GET", "/instance_name", json!(null)).raw("x"));
+        fake.route(Route::new("POST", "/echo", json!(null)).raw("not the same"));
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "FAIL: echo 128 bytes (Error: Response data mismatch)",
+            ));
+
+        // /instance_name refused.
+        let fake = FakeConvex::start().await;
+        fake.route(
+            Route::new(
+                "GET",
+                "/instance_name",
+                json!({"code": "Forbidden", "message": "no"}),
+            )
+            .status(403),
+        );
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("FAIL: HTTP check"));
+
+        // A timeout that is not a number: nothing is sent.
+        let fake = FakeConvex::start().await;
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url, "--timeout", "soon"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("--timeout"));
+        assert!(fake.log().is_empty());
+    }
+}

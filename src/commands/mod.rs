@@ -15,6 +15,7 @@ pub mod docs;
 pub mod integration;
 pub mod login;
 pub mod logout;
+pub mod network_test;
 pub mod typecheck;
 pub mod update;
 
