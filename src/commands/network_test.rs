@@ -428,7 +428,7 @@ fn format_size(n: f64) -> String {
 /// grouping.
 fn format_duration(ms: f64) -> String {
     let (value, unit) = if ms < 1e-3 {
-        (ms * 1e9, "ns")
+        (ms * 1e6, "ns")
     } else if ms < 1.0 {
         (ms * 1e3, "µs")
     } else if ms < 1e3 {
