@@ -105,13 +105,13 @@ pub enum Command {
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
-    NetworkTest(Forwarded),
+    NetworkTest(commands::network_test::Args),
     #[command(hide = true)]
-    Integration(Forwarded),
+    Integration(commands::integration::Args),
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &["mcp", "network-test", "integration", "codegen"];
+const FORWARDED_COMMANDS: &[&str] = &["mcp", "codegen"];
 
 /// What `main` should do after parsing.
 pub enum Parsed {
@@ -270,6 +270,8 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Integration(args) => commands::integration::run(args),
+        C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
         C::Run(args) => commands::run::run(args),
@@ -278,9 +280,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Data(args) => commands::data::run(args),
         C::FunctionSpec(args) => commands::function_spec::run(args),
         C::Insights(args) => commands::insights::run(args),
-        C::Mcp(_) | C::NetworkTest(_) | C::Integration(_) => {
-            return ExitCode::from(crate::forward::forward_current_args());
-        }
+        C::Mcp(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
