@@ -578,3 +578,123 @@ async fn logs_print_history_then_new_entries_and_stop_on_403() {
         "{stderr}"
     );
 }
+
+/// `env set NAME` on a terminal: the value is asked for and typed with the
+/// terminal's echo off, so it never shows on the screen (a pseudo-terminal
+/// stands in for the user's; its master side records everything shown).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn env_set_on_a_terminal_reads_the_value_without_echo() {
+    use std::io::{Read as _, Write as _};
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::os::unix::process::CommandExt as _;
+
+    let e = Env::new().await;
+    e.fake.route(Route::new(
+        "POST",
+        "/api/update_environment_variables",
+        json!({}),
+    ));
+    let (mut master_fd, mut slave_fd) = (-1, -1);
+    // SAFETY: openpty writes two new descriptors into the pointers given.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master_fd,
+            &mut slave_fd,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are fresh and owned here from now on.
+    let (master, slave) = unsafe {
+        (
+            OwnedFd::from_raw_fd(master_fd),
+            OwnedFd::from_raw_fd(slave_fd),
+        )
+    };
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("convex"));
+    cmd.env_clear()
+        .current_dir(e.project.path())
+        .env("HOME", e.home.path())
+        .env("PATH", e.bin.path())
+        .env("CONVEX_PROVISION_HOST", e.fake.url())
+        .env("CONVEX_DEPLOY_KEY", PROD_KEY)
+        .env("CONVEX_VERBOSE", "1")
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .args(["env", "set", "API_KEY"])
+        .stdin(std::fs::File::from(slave.try_clone().unwrap()))
+        .stdout(std::fs::File::from(slave.try_clone().unwrap()))
+        .stderr(std::fs::File::from(slave.try_clone().unwrap()));
+    // SAFETY: setsid and ioctl are async-signal-safe; the child makes the
+    // pseudo-terminal its controlling terminal, as a login shell would.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The command holds copies of the terminal's child side: close them.
+    drop(cmd);
+    // Everything the terminal shows, read on a thread until the child's
+    // side is closed.
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let mut reader = std::fs::File::from(master.try_clone().unwrap());
+    let reader_shown = shown.clone();
+    let reader_thread = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            reader_shown.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    // Wait for the question and for the echo to be switched off before
+    // typing (what the terminal would show is what matters).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let asked = String::from_utf8_lossy(&shown.lock().unwrap()).contains("API_KEY");
+        // SAFETY: termios is plain data, filled in by tcgetattr.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        let echo_off = unsafe { libc::tcgetattr(slave.as_raw_fd(), &mut termios) } == 0
+            && termios.c_lflag & libc::ECHO == 0;
+        if asked && echo_off {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "env set ended before asking: {}",
+            String::from_utf8_lossy(&shown.lock().unwrap())
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt with echo off"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let secret = "typed-secret-4711";
+    let mut writer = std::fs::File::from(master.try_clone().unwrap());
+    writer.write_all(format!("{secret}\n").as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(slave);
+    drop(writer);
+    drop(master);
+    reader_thread.join().unwrap();
+    let shown = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Successfully set API_KEY"), "{shown}");
+    assert!(
+        !shown.contains(secret),
+        "the typed secret was shown: {shown}"
+    );
+    assert_eq!(
+        update_bodies(&e.fake),
+        vec![json!({"changes": [{"name": "API_KEY", "value": secret}]})]
+    );
+}
