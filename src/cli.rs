@@ -2,7 +2,8 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`. Every other
+//! `logout`, `deployment token create|delete`, and the hidden `completion`
+//! (ours alone). Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -59,6 +60,10 @@ pub enum Command {
     Deployment(commands::deployment::Args),
     /// Generate backend type definitions
     Codegen(commands::codegen::Args),
+    // Not in the official CLI, so hidden from `--help` (see
+    // `commands::completion`).
+    #[command(hide = true)]
+    Completion(commands::completion::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(Forwarded),
@@ -281,6 +286,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Completion(args) => commands::completion::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Dashboard(_)

@@ -5,6 +5,7 @@
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
 pub mod codegen;
+pub mod completion;
 pub mod deploy;
 pub mod deployment;
 pub mod dev;
