@@ -86,8 +86,12 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const TERM: &str = "TERM";
 /// Windows: the cache folder's parent (`%LOCALAPPDATA%\convex`).
 pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
-/// Windows: fallback for the cache folder when `LOCALAPPDATA` is unset.
+/// Windows: the home folder (as Node's `os.homedir()`), and the fallback for
+/// the cache folder when `LOCALAPPDATA` is unset.
 pub const USERPROFILE: &str = "USERPROFILE";
+/// Windows: the command interpreter `dev --start` runs its command with
+/// (default `cmd.exe`), as Node's `shell: true` does.
+pub const COMSPEC: &str = "ComSpec";
 
 // Push pipeline and `deploy` (build-environment detection).
 /// Overrides the esbuild binary the bundler runs.
@@ -274,7 +278,8 @@ pub const ALL: &[(&str, &str)] = &[
     (NO_COLOR, "disable colours"),
     (TERM, "`dumb`: no colours, no animated spinner"),
     (LOCALAPPDATA, "Windows cache folder"),
-    (USERPROFILE, "Windows cache folder fallback"),
+    (USERPROFILE, "Windows home folder; cache folder fallback"),
+    (COMSPEC, "Windows shell for `dev --start` (default cmd.exe)"),
     (GOGC, "Go GC target for esbuild (set for it when unset)"),
 ];
 

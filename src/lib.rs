@@ -19,6 +19,10 @@
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
+//! - `shell`: a user's command line run through the system shell.
+//! - `signals`: Ctrl-C and the requests to terminate, per platform.
+//! - `win` (Windows only): job objects, console control events, file
+//!   identity — the counterparts of process groups, signals and inodes.
 pub mod advisories;
 pub mod bundler;
 pub mod cli;
@@ -39,7 +43,11 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod shell;
+pub mod signals;
 pub mod watch;
+#[cfg(windows)]
+pub mod win;
 
 /// The version of the official CLI this binary stands in for. It is what
 /// `--version` prints and what the `Convex-Client` header carries.
