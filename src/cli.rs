@@ -2,8 +2,8 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`, and the hidden `completion`
-//! (ours alone). Every other
+//! `logout`, `deployment token create|delete`, `export`, `import`, and the
+//! hidden `completion` (ours alone). Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -60,6 +60,10 @@ pub enum Command {
     Deployment(commands::deployment::Args),
     /// Generate backend type definitions
     Codegen(commands::codegen::Args),
+    /// Export data from your deployment to a ZIP file
+    Export(commands::export::Args),
+    /// Import data from a file to your deployment
+    Import(commands::import::Args),
     // Not in the official CLI, so hidden from `--help` (see
     // `commands::completion`).
     #[command(hide = true)]
@@ -67,17 +71,13 @@ pub enum Command {
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(Forwarded),
-    /// Import data from a file to your deployment
-    Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
-    Dashboard(Forwarded),
+    Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
-    Docs(Forwarded),
+    Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
-    /// Export data from your deployment to a ZIP file
-    Export(Forwarded),
     /// Set and view environment variables
     Env(Forwarded),
     /// List tables and print data from your database
@@ -85,7 +85,7 @@ pub enum Command {
     /// Manage projects
     Project(Forwarded),
     /// Print instructions for updating the convex package
-    Update(Forwarded),
+    Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
     FunctionSpec(Forwarded),
@@ -95,7 +95,7 @@ pub enum Command {
     Mcp(Forwarded),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
-    AiFiles(Forwarded),
+    AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
     Init(Forwarded),
     #[command(hide = true)]
@@ -103,9 +103,9 @@ pub enum Command {
     #[command(hide = true)]
     Deployments(Forwarded),
     #[command(hide = true)]
-    Typecheck(Forwarded),
+    Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
-    Auth(Forwarded),
+    Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
     NetworkTest(Forwarded),
     #[command(hide = true)]
@@ -115,25 +115,16 @@ pub enum Command {
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
-    "import",
-    "dashboard",
-    "dash",
-    "docs",
     "logs",
-    "export",
     "env",
     "data",
     "project",
-    "update",
     "function-spec",
     "insights",
     "mcp",
-    "ai-files",
     "init",
     "reinit",
     "deployments",
-    "typecheck",
-    "auth",
     "network-test",
     "integration",
     "codegen",
@@ -286,26 +277,26 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Dashboard(args) => commands::dashboard::run(args),
+        C::Docs(args) => commands::docs::run(args),
+        C::Update(args) => commands::update::run(args),
+        C::Auth(args) => commands::auth::run(args),
+        C::Typecheck(args) => commands::typecheck::run(args),
+        C::AiFiles(args) => commands::ai_files::run(args),
+        C::Export(args) => commands::export::run(args),
+        C::Import(args) => commands::import::run(args),
         C::Completion(args) => commands::completion::run(args),
         C::Run(_)
-        | C::Import(_)
-        | C::Dashboard(_)
-        | C::Docs(_)
         | C::Logs(_)
-        | C::Export(_)
         | C::Env(_)
         | C::Data(_)
         | C::Project(_)
-        | C::Update(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::AiFiles(_)
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)
-        | C::Typecheck(_)
-        | C::Auth(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

@@ -84,6 +84,13 @@ pub const CI: &str = "CI";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// `dumb`: no colours and no animated spinner.
 pub const TERM: &str = "TERM";
+/// X11 display; without it (or `WAYLAND_DISPLAY`) no browser is opened on
+/// Linux and the BSDs: `dashboard` and `docs` print the URL instead.
+pub const DISPLAY: &str = "DISPLAY";
+/// Wayland display (see `DISPLAY`).
+pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
+/// Set inside WSL, where the Windows browser can be opened without a display.
+pub const WSL_DISTRO_NAME: &str = "WSL_DISTRO_NAME";
 /// Windows: the cache folder's parent (`%LOCALAPPDATA%\convex`).
 pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
 /// Windows: the home folder (as Node's `os.homedir()`), and the fallback for
@@ -94,6 +101,10 @@ pub const USERPROFILE: &str = "USERPROFILE";
 pub const COMSPEC: &str = "ComSpec";
 
 // Push pipeline and `deploy` (build-environment detection).
+// `import`.
+/// Size in bytes of the parts `import` uploads (default 5 MiB).
+pub const CONVEX_IMPORT_CHUNK_SIZE: &str = "CONVEX_IMPORT_CHUNK_SIZE";
+
 /// Overrides the esbuild binary the bundler runs.
 pub const ESBUILD_BINARY_PATH: &str = "ESBUILD_BINARY_PATH";
 /// Tables with at least this many documents make index deletions ask first.
@@ -242,6 +253,10 @@ pub const ALL: &[(&str, &str)] = &[
         CONVEX_MIN_BYTES_FOR_SCHEMA_WALK_WARNING,
         "slow schema validation threshold (bytes)",
     ),
+    (
+        CONVEX_IMPORT_CHUNK_SIZE,
+        "`import`: upload part size in bytes (parseInt)",
+    ),
     (VERCEL_ENV, "Vercel environment (`production`, ...)"),
     (VERCEL_GIT_COMMIT_REF, "Vercel branch"),
     (VERCEL_GIT_COMMIT_SHA, "Vercel commit"),
@@ -277,6 +292,9 @@ pub const ALL: &[(&str, &str)] = &[
     (HEROKU_BUILD_COMMIT, "Heroku commit"),
     (NO_COLOR, "disable colours"),
     (TERM, "`dumb`: no colours, no animated spinner"),
+    (DISPLAY, "X11 display (a browser can be opened)"),
+    (WAYLAND_DISPLAY, "Wayland display (a browser can be opened)"),
+    (WSL_DISTRO_NAME, "running inside WSL"),
     (LOCALAPPDATA, "Windows cache folder"),
     (USERPROFILE, "Windows home folder; cache folder fallback"),
     (COMSPEC, "Windows shell for `dev --start` (default cmd.exe)"),

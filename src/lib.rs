@@ -3,6 +3,9 @@
 //! Map of the crate:
 //! - `advisories`: the usage warning, version notice and AI-files hint printed
 //!   next to a push.
+//! - `ai_files`: the Convex AI files (guidelines, managed sections of
+//!   AGENTS.md / CLAUDE.md, agent skills, their state).
+//! - `browser`: opening a URL in the user's browser (or saying why not).
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
 //! - `context`: what every command builds first (environment, folders, auth, HTTP).
@@ -18,12 +21,15 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 //! - `shell`: a user's command line run through the system shell.
 //! - `signals`: Ctrl-C and the requests to terminate, per platform.
 //! - `win` (Windows only): job objects, console control events, file
 //!   identity — the counterparts of process groups, signals and inodes.
 pub mod advisories;
+pub mod ai_files;
+pub mod browser;
 pub mod bundler;
 pub mod cli;
 pub mod codegen;
@@ -45,6 +51,9 @@ pub mod project;
 pub mod push;
 pub mod shell;
 pub mod signals;
+pub mod snapshot;
+pub mod sync;
+pub mod values;
 pub mod watch;
 #[cfg(windows)]
 pub mod win;

@@ -9,6 +9,11 @@
 //!
 //! Modes: `disable` does nothing; `try` skips quietly when there is no
 //! compiler or no `tsconfig.json`; `enable` fails then.
+//!
+//! The hidden `convex typecheck` command runs the compiler exactly as the
+//! official command does ([`Invocation::COMMAND`]): `--version` first, the
+//! functions folder as the project relative to the working directory, and
+//! `--pretty true` for the errors. Pushes use [`Invocation::PUSH`].
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -92,6 +97,30 @@ pub enum TypecheckOutcome {
     },
 }
 
+/// How the compiler is run (the same steps either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invocation {
+    /// Run `<compiler> --version` first and take the version from its
+    /// `Version x.y.z` line (otherwise it comes from `package.json`).
+    pub probe_version: bool,
+    /// `--pretty` value of the error run; `None`: `true` only when stderr
+    /// shows colours.
+    pub pretty: Option<bool>,
+}
+
+impl Invocation {
+    /// The push pipeline's: no extra Node start for the version.
+    pub const PUSH: Invocation = Invocation {
+        probe_version: false,
+        pretty: None,
+    };
+    /// The `typecheck` command's, as the official command runs it.
+    pub const COMMAND: Invocation = Invocation {
+        probe_version: true,
+        pretty: Some(true),
+    };
+}
+
 /// What is needed to typecheck: mode, compiler and where `node` is.
 #[derive(Debug, Clone)]
 pub struct Typechecker {
@@ -133,6 +162,20 @@ impl Typechecker {
     /// Typechecks `dir`. A missing compiler or `tsconfig.json` is an error
     /// in `enable` mode and a quiet skip in `try` mode.
     pub async fn check(&self, dir: &Path, output: &dyn PushOutput) -> PushResult<TypecheckOutcome> {
+        self.check_with(dir, &dir.display().to_string(), Invocation::PUSH, output)
+            .await
+    }
+
+    /// [`Typechecker::check`], passing `project_arg` to `--project` (the
+    /// folder `dir` as the user should see it) and running the compiler as
+    /// `invocation` says.
+    pub async fn check_with(
+        &self,
+        dir: &Path,
+        project_arg: &str,
+        invocation: Invocation,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
         if self.mode == TypecheckMode::Disable {
             return Ok(TypecheckOutcome::Skipped);
         }
@@ -155,27 +198,41 @@ impl Typechecker {
                 self.kind.as_str()
             )));
         };
-        let project = dir.display().to_string();
-        let first = match self
-            .run(compiler, &["--project", &project, "--listFiles"])
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if !enable {
-                    output.note("Node.js was not found on your PATH, so skipping typecheck.");
-                    return Ok(TypecheckOutcome::Skipped);
-                }
-                return Err(PushError::invalid_files(
-                    "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
-                ));
-            }
-            Err(e) => {
+        let project = project_arg;
+        let cannot_run = |e: std::io::Error| -> PushResult<TypecheckOutcome> {
+            if e.kind() != std::io::ErrorKind::NotFound {
                 return Err(PushError::new(
                     ErrorCategory::Transient,
                     format!("Could not run {}: {e}", compiler.script.display()),
                 ));
             }
+            if !enable {
+                output.note("Node.js was not found on your PATH, so skipping typecheck.");
+                return Ok(TypecheckOutcome::Skipped);
+            }
+            Err(PushError::invalid_files(
+                "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
+            ))
+        };
+        let mut version = compiler.version.clone();
+        if invocation.probe_version {
+            match self.run(compiler, &["--version"]).await {
+                Ok(out) => {
+                    let stdout = String::from_utf8_lossy(&out.stdout);
+                    version = stdout
+                        .lines()
+                        .find_map(|l| l.split_once("Version ").map(|(_, v)| v.trim().to_string()))
+                        .or(version);
+                }
+                Err(e) => return cannot_run(e),
+            }
+        }
+        let first = match self
+            .run(compiler, &["--project", project, "--listFiles"])
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => return cannot_run(e),
         };
         let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
         let files: Vec<PathBuf> = stdout
@@ -189,13 +246,16 @@ impl Typechecker {
             TypecheckOutcome::Passed { files }
         } else {
             output.progress("Collecting TypeScript errors");
-            let pretty = if crate::output::colors_enabled() {
+            let pretty = if invocation
+                .pretty
+                .unwrap_or_else(crate::output::colors_enabled)
+            {
                 "true"
             } else {
                 "false"
             };
             let second = self
-                .run(compiler, &["--project", &project, "--pretty", pretty])
+                .run(compiler, &["--project", project, "--pretty", pretty])
                 .await
                 .map_err(|e| {
                     PushError::new(
@@ -212,7 +272,7 @@ impl Typechecker {
                 TypecheckOutcome::Failed { files, diagnostics }
             }
         };
-        if let Some(version) = &compiler.version
+        if let Some(version) = &version
             && compiler.kind == TypescriptCompiler::Tsc
             && is_older_than_recommended(version)
         {

@@ -28,6 +28,7 @@
 #![allow(dead_code)]
 
 pub mod deploy_mock;
+pub mod fake_convex;
 pub mod scene;
 
 use std::collections::hash_map::DefaultHasher;
