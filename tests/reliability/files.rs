@@ -192,6 +192,10 @@ fn every_write_is_atomic() {
             "downloads into a private staging folder, then renames into place",
         ),
         (
+            "src/local_backend/link.rs",
+            "moves a deployment's data: a rename, or a copy into a staging folder renamed into place",
+        ),
+        (
             "src/win.rs",
             "opens a file with no access rights to read its identity; writes nothing",
         ),
