@@ -53,7 +53,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::bundler::{BundleOptions, Bundler, ComponentGraph};
+use crate::bundler::{BuildCache, BundleOptions, Bundler, ComponentGraph};
 use crate::commands::TypecheckMode;
 use crate::context::Context;
 use crate::credentials::DeploymentType;
@@ -63,6 +63,9 @@ use api::{SchemaStatus, StartPushResponse};
 use codegen_step::{CodegenSettings, CodegenWrites};
 use tracing::{CompletedSpan, Reporter, Span};
 use typecheck::{TypecheckOutcome, Typechecker};
+
+/// The build cache's folder inside the CLI's cache folder.
+pub const BUILD_CACHE_DIR: &str = "build-cache";
 
 /// Where a push goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,14 +207,23 @@ impl Pusher {
             ctx.env
                 .non_empty(crate::env_vars::ESBUILD_BINARY_PATH)
                 .map(Path::new),
+            Some(BuildCache::on_disk(ctx.dirs.cache.join(BUILD_CACHE_DIR))),
         )
     }
 
-    /// [`Pusher::start`] for an explicit project root.
-    pub fn start_in(project_root: &Path, esbuild_binary_path: Option<&Path>) -> PushResult<Pusher> {
+    /// [`Pusher::start`] for an explicit project root, with a build cache
+    /// or none.
+    pub fn start_in(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        cache: Option<BuildCache>,
+    ) -> PushResult<Pusher> {
         crate::project::ensure_has_convex_dependency(project_root, "push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
-        let bundler = Bundler::start(project_root, esbuild_binary_path)?;
+        let bundler = match cache {
+            Some(cache) => Bundler::start_cached(project_root, esbuild_binary_path, cache)?,
+            None => Bundler::start(project_root, esbuild_binary_path)?,
+        };
         Ok(Pusher {
             project_root: bundler.project_root().to_path_buf(),
             bundler,
