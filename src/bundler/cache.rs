@@ -280,7 +280,8 @@ mod tests {
         let input = tmp.path().join("a.ts");
         std::fs::write(&input, "1").unwrap();
         let root = tmp.path().to_path_buf();
-        let fingerprint = Fingerprint::capture(std::slice::from_ref(&input), &root, &mut Memo::default());
+        let fingerprint =
+            Fingerprint::capture(std::slice::from_ref(&input), &root, &mut Memo::default());
         let cache = BuildCache::on_disk(dir.clone());
         cache.store(
             &key(1),

@@ -2,19 +2,35 @@
 //!
 //! As the official CLI: `node <compiler> --project <dir> --listFiles`, and
 //! only on failure a second run with `--pretty` to show the errors. Exit 0,
-//! or the "no inputs" error TS18003, is a success. Differences: the compiler
-//! is looked up in `node_modules` of the project root **and its ancestors**
-//! (so hoisted monorepo installs work), and its version is read from its
-//! `package.json` instead of running `--version`.
+//! or the "no inputs" error TS18003, is a success. Differences (see
+//! `docs/compatibility.md`): the compiler is looked up in `node_modules` of
+//! the project root **and its ancestors** (so hoisted monorepo installs
+//! work), and its version is read from its `package.json` instead of running
+//! `--version`. And, for speed, with the same verdict and messages:
+//!
+//! 1. a passed typecheck is remembered (`<cache>/typecheck/`) with the
+//!    fingerprint of every file the compiler read and of what can change
+//!    module resolution (see `bundler::fingerprint`); while it holds, the
+//!    compiler does not run at all;
+//! 2. `dev` keeps a warm checker (see [`super::warm_checker`]);
+//! 3. otherwise `tsc` runs with `--incremental --tsBuildInfoFile
+//!    <cache>/typecheck/<key>.tsbuildinfo` (unless the tsconfig already
+//!    deals with incremental builds), and TypeScript 7's `tsc` runs its
+//!    native binary directly instead of through its Node.js launcher.
 //!
 //! Modes: `disable` does nothing; `try` skips quietly when there is no
 //! compiler or no `tsconfig.json`; `enable` fails then.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 
 use super::error::{ErrorCategory, PushError, PushResult};
 use super::output::PushOutput;
+use super::warm_checker::{WarmAnswer, WarmChecker};
+use crate::bundler::BuildCache;
+use crate::bundler::cache::KeyBuilder;
+use crate::bundler::fingerprint::{Fingerprint, Memo, sha256_hex};
 use crate::commands::TypecheckMode;
 use crate::project::TypescriptCompiler;
 
@@ -31,6 +47,49 @@ pub struct Compiler {
 impl Compiler {
     pub fn name(&self) -> &'static str {
         self.kind.as_str()
+    }
+
+    /// The compiler's package folder (`…/node_modules/typescript`), links
+    /// resolved.
+    pub fn package_dir(&self) -> Option<PathBuf> {
+        let dir = self.script.parent()?.parent()?;
+        std::fs::canonicalize(dir).ok()
+    }
+
+    /// TypeScript 7's native binary, which its `bin/tsc` launcher (a Node.js
+    /// script) would run: `@typescript/<name>-<platform>-<arch>/lib/tsc`,
+    /// resolved from the package as Node.js would.
+    pub fn native_binary(&self) -> Option<PathBuf> {
+        let package = self.package_dir()?;
+        if !package.join("lib/getExePath.js").is_file() {
+            return None;
+        }
+        let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let name = manifest.get("name")?.as_str()?;
+        let base = name.rsplit('/').next()?;
+        let bin = if base == "typescript" { "tsc" } else { "tsgo" };
+        let platform = match std::env::consts::OS {
+            "macos" => "darwin",
+            "windows" => "win32",
+            other => other,
+        };
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "x64",
+            "aarch64" => "arm64",
+            "x86" => "ia32",
+            "powerpc64" => "ppc64",
+            "loongarch64" => "loong64",
+            other => other,
+        };
+        let platform_package = format!("@typescript/{base}-{platform}-{arch}");
+        let found = crate::bundler::resolve_package(&platform_package, &package)?;
+        let exe = found.join("lib").join(if cfg!(windows) {
+            format!("{bin}.exe")
+        } else {
+            bin.to_string()
+        });
+        exe.is_file().then_some(exe)
     }
 }
 
@@ -92,6 +151,32 @@ pub enum TypecheckOutcome {
     },
 }
 
+/// Where typecheck results and `tsc`'s build-info files are kept across
+/// runs.
+#[derive(Debug, Clone)]
+pub struct TypecheckCache {
+    /// Passed typechecks (`<cache>/typecheck/results`).
+    pub results: Arc<BuildCache>,
+    /// `<cache>/typecheck`: build-info files.
+    pub dir: PathBuf,
+    /// The project root (how far up folder listings go).
+    pub project_root: PathBuf,
+}
+
+impl TypecheckCache {
+    pub fn new(cache_folder: &Path, project_root: &Path) -> TypecheckCache {
+        let dir = cache_folder.join("typecheck");
+        TypecheckCache {
+            results: Arc::new(BuildCache::on_disk_with_limit(
+                dir.join("results"),
+                16 * 1024 * 1024,
+            )),
+            dir,
+            project_root: project_root.to_path_buf(),
+        }
+    }
+}
+
 /// What is needed to typecheck: mode, compiler and where `node` is.
 #[derive(Debug, Clone)]
 pub struct Typechecker {
@@ -100,6 +185,10 @@ pub struct Typechecker {
     pub kind: TypescriptCompiler,
     /// The `node` program (`node` from `PATH` by default).
     pub node: PathBuf,
+    /// Remembered results and build-info files.
+    pub cache: Option<TypecheckCache>,
+    /// `dev`'s warm checker, when it uses this compiler.
+    pub warm: Option<Arc<WarmChecker>>,
 }
 
 impl Typechecker {
@@ -119,7 +208,142 @@ impl Typechecker {
             compiler,
             kind,
             node: PathBuf::from("node"),
+            cache: None,
+            warm: None,
         }
+    }
+
+    /// The result cache's key for `dir`: the compiler (script, version,
+    /// manifest, native binary) and the folder.
+    fn result_key(&self, compiler: &Compiler, dir: &Path) -> String {
+        let mut key = KeyBuilder::new();
+        key.add("typecheck")
+            .add(compiler.kind.as_str())
+            .add(&compiler.script.to_string_lossy())
+            .add(compiler.version.as_deref().unwrap_or(""))
+            .add(&dir.to_string_lossy());
+        let manifest = compiler
+            .package_dir()
+            .and_then(|d| std::fs::read(d.join("package.json")).ok())
+            .map(|bytes| sha256_hex(&bytes))
+            .unwrap_or_default();
+        key.add(&manifest);
+        let native = compiler.native_binary();
+        match native.as_ref().and_then(|p| std::fs::metadata(p).ok()) {
+            Some(meta) => {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                key.add(&format!(
+                    "{}:{}:{modified}",
+                    native.unwrap_or_default().display(),
+                    meta.len()
+                ));
+            }
+            None => {
+                key.add("-");
+            }
+        }
+        key.finish()
+    }
+
+    /// The files of a remembered pass of `dir`, when nothing it read changed.
+    fn remembered_pass(&self, compiler: &Compiler, dir: &Path) -> Option<Vec<PathBuf>> {
+        let cache = self.cache.as_ref()?;
+        let key = self.result_key(compiler, dir);
+        let entry = cache.results.lookup(&key, &mut Memo::default())?;
+        let files = entry
+            .state
+            .get("files")?
+            .as_array()?
+            .iter()
+            .filter_map(|v| v.as_str().map(PathBuf::from))
+            .collect();
+        Some(files)
+    }
+
+    /// Remembers a pass, unless a file it read was modified while (or just
+    /// before) it ran: the compiler may have read other bytes.
+    fn remember_pass(
+        &self,
+        compiler: &Compiler,
+        dir: &Path,
+        files: &[PathBuf],
+        started: std::time::SystemTime,
+    ) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let mut read: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| f.is_absolute())
+            .map(|f| crate::project::normalize(f))
+            .collect();
+        read.push(dir.join("tsconfig.json"));
+        read.sort();
+        read.dedup();
+        let limit = started
+            .checked_sub(std::time::Duration::from_millis(20))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let settled = read.iter().all(|f| {
+            std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < limit)
+        });
+        if !settled {
+            return;
+        }
+        let fingerprint = Fingerprint::capture(&read, &cache.project_root, &mut Memo::default());
+        let listed: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        cache.results.store(
+            &self.result_key(compiler, dir),
+            fingerprint,
+            Vec::new(),
+            String::new(),
+            serde_json::json!({ "files": listed }),
+        );
+    }
+
+    /// `--incremental --tsBuildInfoFile <file>` for `dir`, unless its
+    /// tsconfig (or one it extends) already says something about
+    /// incremental builds.
+    fn incremental_args(&self, compiler: &Compiler, dir: &Path) -> Vec<String> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        let Ok(text) = std::fs::read_to_string(dir.join("tsconfig.json")) else {
+            return Vec::new();
+        };
+        if ["extends", "incremental", "composite", "tsBuildInfoFile"]
+            .iter()
+            .any(|word| text.contains(word))
+        {
+            return Vec::new();
+        }
+        let name = format!(
+            "{}.tsbuildinfo",
+            &sha256_hex(
+                format!(
+                    "{}\n{}",
+                    dir.display(),
+                    compiler.package_dir().unwrap_or_default().display()
+                )
+                .as_bytes()
+            )[..32]
+        );
+        if std::fs::create_dir_all(&cache.dir).is_err() {
+            return Vec::new();
+        }
+        vec![
+            "--incremental".to_string(),
+            "--tsBuildInfoFile".to_string(),
+            cache.dir.join(name).to_string_lossy().into_owned(),
+        ]
     }
 
     /// Whether [`Typechecker::check`] would run the compiler on `dir` (so it
@@ -155,16 +379,69 @@ impl Typechecker {
                 self.kind.as_str()
             )));
         };
-        let project = dir.display().to_string();
-        let first = match self
-            .run(compiler, &["--project", &project, "--listFiles"])
-            .await
+        let pretty = crate::output::colors_enabled();
+        let started = std::time::SystemTime::now();
+        if let Some(files) = self.remembered_pass(compiler, dir) {
+            crate::output::verbose(&format!(
+                "Typecheck of {}: passed before, and nothing it read has changed",
+                dir.display()
+            ));
+            return Ok(TypecheckOutcome::Passed { files });
+        }
+        let warm = match &self.warm {
+            Some(warm) => warm.check(dir, pretty).await,
+            None => None,
+        };
+        let outcome = match warm {
+            Some(WarmAnswer::Passed { files }) => TypecheckOutcome::Passed { files },
+            Some(WarmAnswer::Failed {
+                files,
+                report: Some(report),
+            }) => TypecheckOutcome::Failed {
+                files,
+                diagnostics: report,
+            },
+            Some(WarmAnswer::Failed {
+                files,
+                report: None,
+            }) => self.collect_errors(compiler, dir, files, output).await?,
+            None => match self.fresh(compiler, dir, output).await? {
+                Some(outcome) => outcome,
+                None => return Ok(TypecheckOutcome::Skipped),
+            },
+        };
+        if let TypecheckOutcome::Passed { files } = &outcome {
+            self.remember_pass(compiler, dir, files, started);
+        }
+        if let Some(version) = &compiler.version
+            && compiler.kind == TypescriptCompiler::Tsc
+            && is_older_than_recommended(version)
         {
+            output.warning(
+                "Convex works best with TypeScript version 4.8.4 or newer -- npm i --save-dev typescript@latest to update.",
+            );
+        }
+        Ok(outcome)
+    }
+
+    /// `tsc --listFiles`, then `--pretty` on failure. `None`: skipped (no
+    /// Node.js in `try` mode).
+    async fn fresh(
+        &self,
+        compiler: &Compiler,
+        dir: &Path,
+        output: &dyn PushOutput,
+    ) -> PushResult<Option<TypecheckOutcome>> {
+        let enable = self.mode == TypecheckMode::Enable;
+        let project = dir.display().to_string();
+        let mut args = vec!["--project".to_string(), project, "--listFiles".to_string()];
+        args.extend(self.incremental_args(compiler, dir));
+        let first = match self.run(compiler, &args).await {
             Ok(out) => out,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !enable {
                     output.note("Node.js was not found on your PATH, so skipping typecheck.");
-                    return Ok(TypecheckOutcome::Skipped);
+                    return Ok(None);
                 }
                 return Err(PushError::invalid_files(
                     "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
@@ -185,51 +462,64 @@ impl Typechecker {
             .map(|l| dir.join(l))
             .filter(|p| p.exists())
             .collect();
-        let outcome = if first.status.success() || stdout.starts_with("error TS18003") {
-            TypecheckOutcome::Passed { files }
-        } else {
-            output.progress("Collecting TypeScript errors");
-            let pretty = if crate::output::colors_enabled() {
-                "true"
-            } else {
-                "false"
-            };
-            let second = self
-                .run(compiler, &["--project", &project, "--pretty", pretty])
-                .await
-                .map_err(|e| {
-                    PushError::new(
-                        ErrorCategory::Transient,
-                        format!("Could not run {}: {e}", compiler.script.display()),
-                    )
-                })?;
-            if second.status.success() {
-                // A file changed between the two runs and fixed the error.
-                TypecheckOutcome::Passed { files }
-            } else {
-                let mut diagnostics = String::from_utf8_lossy(&second.stdout).into_owned();
-                diagnostics.push_str(&String::from_utf8_lossy(&second.stderr));
-                TypecheckOutcome::Failed { files, diagnostics }
-            }
-        };
-        if let Some(version) = &compiler.version
-            && compiler.kind == TypescriptCompiler::Tsc
-            && is_older_than_recommended(version)
-        {
-            output.warning(
-                "Convex works best with TypeScript version 4.8.4 or newer -- npm i --save-dev typescript@latest to update.",
-            );
+        if first.status.success() || stdout.starts_with("error TS18003") {
+            return Ok(Some(TypecheckOutcome::Passed { files }));
         }
-        Ok(outcome)
+        self.collect_errors(compiler, dir, files, output)
+            .await
+            .map(Some)
+    }
+
+    /// The second run on a failure: `--pretty`, its report shown. A pass
+    /// there (a file changed in between and fixed the error) is a pass.
+    async fn collect_errors(
+        &self,
+        compiler: &Compiler,
+        dir: &Path,
+        files: Vec<PathBuf>,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
+        output.progress("Collecting TypeScript errors");
+        let pretty = if crate::output::colors_enabled() {
+            "true"
+        } else {
+            "false"
+        };
+        let mut args = vec![
+            "--project".to_string(),
+            dir.display().to_string(),
+            "--pretty".to_string(),
+            pretty.to_string(),
+        ];
+        args.extend(self.incremental_args(compiler, dir));
+        let second = self.run(compiler, &args).await.map_err(|e| {
+            PushError::new(
+                ErrorCategory::Transient,
+                format!("Could not run {}: {e}", compiler.script.display()),
+            )
+        })?;
+        if second.status.success() {
+            return Ok(TypecheckOutcome::Passed { files });
+        }
+        let mut diagnostics = String::from_utf8_lossy(&second.stdout).into_owned();
+        diagnostics.push_str(&String::from_utf8_lossy(&second.stderr));
+        Ok(TypecheckOutcome::Failed { files, diagnostics })
     }
 
     async fn run(
         &self,
         compiler: &Compiler,
-        args: &[&str],
+        args: &[String],
     ) -> std::io::Result<std::process::Output> {
-        tokio::process::Command::new(&self.node)
-            .arg(&compiler.script)
+        let mut command = match compiler.native_binary() {
+            Some(native) => tokio::process::Command::new(native),
+            None => {
+                let mut command = tokio::process::Command::new(&self.node);
+                command.arg(&compiler.script);
+                command
+            }
+        };
+        command
             .args(args)
             .stdin(Stdio::null())
             .kill_on_drop(true)

@@ -62,7 +62,12 @@ pub fn has_program(program: &str) -> bool {
 }
 
 fn install() -> Result<PathBuf, String> {
-    let fixture = manifest_dir().join("tests/fixtures/npm");
+    install_fixture("npm")
+}
+
+/// `npm ci` of `tests/fixtures/<name>` into `target/test-npm/<hash>`, once.
+fn install_fixture(name: &str) -> Result<PathBuf, String> {
+    let fixture = manifest_dir().join("tests/fixtures").join(name);
     let package_json = fs::read(fixture.join("package.json")).map_err(|e| e.to_string())?;
     let lock = fs::read(fixture.join("package-lock.json")).map_err(|e| e.to_string())?;
     let mut hasher = DefaultHasher::new();
@@ -107,6 +112,16 @@ fn install() -> Result<PathBuf, String> {
     }
     fs::write(&marker, "").map_err(|e| e.to_string())?;
     Ok(node_modules)
+}
+
+/// TypeScript 7.0.2 (its native compiler) and `@types/node`, installed on
+/// first use (`tests/fixtures/npm-ts7`).
+pub fn npm_ts7_node_modules() -> &'static Path {
+    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match INSTALLED.get_or_init(|| install_fixture("npm-ts7")) {
+        Ok(path) => path,
+        Err(err) => panic!("installing the TypeScript 7 test packages failed: {err}"),
+    }
 }
 
 /// The shared `node_modules` (convex 1.48.0, esbuild 0.27.0, ...),
