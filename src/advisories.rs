@@ -4,10 +4,9 @@
 //! staleness hint. Failures are only logged verbosely: they must never stop
 //! a push.
 
-use std::path::Path;
-
 use serde_json::Value;
 
+use crate::ai_files::Staleness;
 use crate::context::Context;
 use crate::credentials::ManagementAuth;
 use crate::env_vars;
@@ -128,127 +127,27 @@ pub async fn version_and_ai_files_check(ctx: &Context) {
     let Ok(config) = ProjectConfig::read(&ctx.cwd) else {
         return;
     };
-    let functions_dir = config.functions_dir(&ctx.cwd);
-    let raw = std::fs::read_to_string(ctx.cwd.join(crate::project::CONVEX_JSON))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
-    let ai_files = raw.as_ref().and_then(|v| v.get("aiFiles"));
+    let paths = crate::ai_files::AiFilesPaths {
+        project_dir: ctx.cwd.clone(),
+        convex_dir: config.functions_dir(&ctx.cwd),
+    };
+    let ai_config = crate::ai_files::AiFilesConfig::new(config.ai_files.as_ref());
     let canonical = |name: &str| version.get(name).and_then(Value::as_str);
-    match ai_files_status(
-        &ctx.cwd,
-        &functions_dir,
-        ai_files,
+    match crate::ai_files::staleness(
+        &paths,
+        &ai_config,
         canonical("guidelinesHash"),
         canonical("agentSkillsSha"),
     ) {
-        AiFilesStatus::NotInstalled => crate::output::message(&style::yellow(&format!(
+        Staleness::NotInstalled => crate::output::message(&style::yellow(&format!(
             "Convex AI files are not installed. Run {} to get started or {} to hide this message.",
             style::bold("npx convex ai-files install"),
             style::bold("npx convex ai-files disable")
         ))),
-        AiFilesStatus::Stale => crate::output::message(&style::yellow(&format!(
+        Staleness::Stale => crate::output::message(&style::yellow(&format!(
             "Your Convex AI files are out of date. Run {} to get the latest.",
             style::bold("npx convex ai-files update")
         ))),
-        AiFilesStatus::Silent => {}
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum AiFilesStatus {
-    NotInstalled,
-    Stale,
-    Silent,
-}
-
-const MANAGED_START: &str = "<!-- convex-ai-start -->";
-const MANAGED_END: &str = "<!-- convex-ai-end -->";
-
-fn ai_files_status(
-    project_dir: &Path,
-    functions_dir: &Path,
-    config: Option<&Value>,
-    guidelines_hash: Option<&str>,
-    skills_sha: Option<&str>,
-) -> AiFilesStatus {
-    let disabled = match config.and_then(|c| c.get("enabled")) {
-        Some(enabled) => enabled == &Value::Bool(false),
-        None => config.and_then(|c| c.get("disableStalenessMessage")) == Some(&Value::Bool(true)),
-    };
-    if disabled {
-        return AiFilesStatus::Silent;
-    }
-    let ai_dir = functions_dir.join("_generated").join("ai");
-    let state = std::fs::read_to_string(ai_dir.join("ai-files.state.json"))
-        .ok()
-        .filter(|t| !t.is_empty());
-    let state = state.and_then(|t| serde_json::from_str::<Value>(&t).ok());
-    let Some(state) = state else {
-        let non_empty = |p: &Path| std::fs::read_to_string(p).is_ok_and(|t| !t.is_empty());
-        let managed = |p: &Path| {
-            std::fs::read_to_string(p)
-                .is_ok_and(|t| t.contains(MANAGED_START) && t.contains(MANAGED_END))
-        };
-        let installed = non_empty(&ai_dir.join("guidelines.md"))
-            || managed(&project_dir.join("AGENTS.md"))
-            || managed(&project_dir.join("CLAUDE.md"));
-        return if installed {
-            AiFilesStatus::Silent
-        } else {
-            AiFilesStatus::NotInstalled
-        };
-    };
-    let stale = |canonical: Option<&str>, key: &str| match (canonical, state.get(key)) {
-        (Some(c), Some(Value::String(local))) => local != c,
-        _ => false,
-    };
-    if stale(guidelines_hash, "guidelinesHash") || stale(skills_sha, "agentSkillsSha") {
-        AiFilesStatus::Stale
-    } else {
-        AiFilesStatus::Silent
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn ai_files_states() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let convex = root.join("convex");
-        std::fs::create_dir_all(convex.join("_generated/ai")).unwrap();
-        assert_eq!(
-            ai_files_status(root, &convex, None, None, None),
-            AiFilesStatus::NotInstalled
-        );
-        assert_eq!(
-            ai_files_status(root, &convex, Some(&json!({"enabled": false})), None, None),
-            AiFilesStatus::Silent
-        );
-        std::fs::write(
-            root.join("AGENTS.md"),
-            "x\n<!-- convex-ai-start -->\n...\n<!-- convex-ai-end -->\n",
-        )
-        .unwrap();
-        assert_eq!(
-            ai_files_status(root, &convex, None, None, None),
-            AiFilesStatus::Silent
-        );
-        std::fs::write(
-            convex.join("_generated/ai/ai-files.state.json"),
-            r#"{"guidelinesHash":"old","agentSkillsSha":null}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            ai_files_status(root, &convex, None, Some("new"), None),
-            AiFilesStatus::Stale
-        );
-        assert_eq!(
-            ai_files_status(root, &convex, None, Some("old"), Some("x")),
-            AiFilesStatus::Silent
-        );
+        Staleness::Silent => {}
     }
 }

@@ -66,9 +66,9 @@ pub enum Command {
     Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
-    Dashboard(Forwarded),
+    Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
-    Docs(Forwarded),
+    Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
     /// Export data from your deployment to a ZIP file
@@ -80,7 +80,7 @@ pub enum Command {
     /// Manage projects
     Project(Forwarded),
     /// Print instructions for updating the convex package
-    Update(Forwarded),
+    Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
     FunctionSpec(Forwarded),
@@ -90,7 +90,7 @@ pub enum Command {
     Mcp(Forwarded),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
-    AiFiles(Forwarded),
+    AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
     Init(Forwarded),
     #[command(hide = true)]
@@ -98,9 +98,9 @@ pub enum Command {
     #[command(hide = true)]
     Deployments(Forwarded),
     #[command(hide = true)]
-    Typecheck(Forwarded),
+    Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
-    Auth(Forwarded),
+    Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
     NetworkTest(Forwarded),
     #[command(hide = true)]
@@ -111,24 +111,17 @@ pub enum Command {
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
     "import",
-    "dashboard",
-    "dash",
-    "docs",
     "logs",
     "export",
     "env",
     "data",
     "project",
-    "update",
     "function-spec",
     "insights",
     "mcp",
-    "ai-files",
     "init",
     "reinit",
     "deployments",
-    "typecheck",
-    "auth",
     "network-test",
     "integration",
     "codegen",
@@ -281,25 +274,25 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Dashboard(args) => commands::dashboard::run(args),
+        C::Docs(args) => commands::docs::run(args),
+        C::Update(args) => commands::update::run(args),
+        C::Auth(args) => commands::auth::run(args),
+        C::Typecheck(args) => commands::typecheck::run(args),
+        C::AiFiles(args) => commands::ai_files::run(args),
         C::Run(_)
         | C::Import(_)
-        | C::Dashboard(_)
-        | C::Docs(_)
         | C::Logs(_)
         | C::Export(_)
         | C::Env(_)
         | C::Data(_)
         | C::Project(_)
-        | C::Update(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::AiFiles(_)
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)
-        | C::Typecheck(_)
-        | C::Auth(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

@@ -84,6 +84,13 @@ pub const CI: &str = "CI";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// `dumb`: no colours and no animated spinner.
 pub const TERM: &str = "TERM";
+/// X11 display; without it (or `WAYLAND_DISPLAY`) no browser is opened on
+/// Linux and the BSDs: `dashboard` and `docs` print the URL instead.
+pub const DISPLAY: &str = "DISPLAY";
+/// Wayland display (see `DISPLAY`).
+pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
+/// Set inside WSL, where the Windows browser can be opened without a display.
+pub const WSL_DISTRO_NAME: &str = "WSL_DISTRO_NAME";
 /// Windows: the cache folder's parent (`%LOCALAPPDATA%\convex`).
 pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
 /// Windows: fallback for the cache folder when `LOCALAPPDATA` is unset.
@@ -273,6 +280,9 @@ pub const ALL: &[(&str, &str)] = &[
     (HEROKU_BUILD_COMMIT, "Heroku commit"),
     (NO_COLOR, "disable colours"),
     (TERM, "`dumb`: no colours, no animated spinner"),
+    (DISPLAY, "X11 display (a browser can be opened)"),
+    (WAYLAND_DISPLAY, "Wayland display (a browser can be opened)"),
+    (WSL_DISTRO_NAME, "running inside WSL"),
     (LOCALAPPDATA, "Windows cache folder"),
     (USERPROFILE, "Windows cache folder fallback"),
     (GOGC, "Go GC target for esbuild (set for it when unset)"),

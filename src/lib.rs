@@ -3,6 +3,9 @@
 //! Map of the crate:
 //! - `advisories`: the usage warning, version notice and AI-files hint printed
 //!   next to a push.
+//! - `ai_files`: the Convex AI files (guidelines, managed sections of
+//!   AGENTS.md / CLAUDE.md, agent skills, their state).
+//! - `browser`: opening a URL in the user's browser (or saying why not).
 //! - `cli`: the clap command tree (where every flag is parsed).
 //! - `commands`: one module per command, each `Args` + `run`.
 //! - `context`: what every command builds first (environment, folders, auth, HTTP).
@@ -20,6 +23,8 @@
 //! - `local_backend`: local and anonymous backends.
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
+pub mod ai_files;
+pub mod browser;
 pub mod bundler;
 pub mod cli;
 pub mod codegen;
@@ -39,6 +44,8 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod sync;
+pub mod values;
 pub mod watch;
 
 /// The version of the official CLI this binary stands in for. It is what

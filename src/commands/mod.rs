@@ -4,12 +4,18 @@
 //! flags of `deployment token create/delete`, `env`, `run`, ...) and the
 //! `--typecheck` / `--codegen` modes of `dev`, `deploy` and `codegen`.
 
+pub mod ai_files;
+pub mod auth;
 pub mod codegen;
+pub mod dashboard;
 pub mod deploy;
 pub mod deployment;
 pub mod dev;
+pub mod docs;
 pub mod login;
 pub mod logout;
+pub mod typecheck;
+pub mod update;
 
 use clap::ValueEnum;
 

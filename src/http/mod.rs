@@ -24,11 +24,12 @@ mod error;
 mod management;
 mod retry;
 mod version;
+pub mod websocket;
 
 pub use deployment::{DeploymentClient, DeploymentRequest, RetryPolicy};
 pub use error::{FetchError, StatusError};
 pub use management::ManagementClient;
-pub use retry::{MAX_RETRIES, retry_delay};
+pub use retry::{MAX_RETRIES, delay_override, retry_delay};
 pub use version::VersionClient;
 
 use anyhow::{Context as _, Result};
@@ -219,6 +220,7 @@ pub struct HttpClient {
     convex_client: String,
     interactive: bool,
     agent_mode: Option<String>,
+    websocket_tls: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<rustls::ClientConfig>>>,
 }
 
 impl HttpClient {
@@ -236,6 +238,7 @@ impl HttpClient {
             agent_mode: process_env
                 .non_empty(env_vars::CONVEX_AGENT_MODE)
                 .map(str::to_string),
+            websocket_tls: Default::default(),
         })
     }
 
@@ -282,6 +285,15 @@ impl HttpClient {
     /// The `Convex-Client` header value.
     pub fn convex_client(&self) -> &str {
         &self.convex_client
+    }
+
+    /// The TLS settings for WebSockets (built on first use, then shared).
+    fn websocket_tls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>> {
+        if let Some(config) = self.websocket_tls.get() {
+            return Ok(config.clone());
+        }
+        let config = websocket::build_tls_config(&self.process_env)?;
+        Ok(self.websocket_tls.get_or_init(|| config).clone())
     }
 }
 

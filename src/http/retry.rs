@@ -17,6 +17,12 @@ pub fn set_delay_override(delay: Duration) {
     let _ = DELAY_OVERRIDE.set(delay);
 }
 
+/// The test-only delay that replaces every retry delay, if set (the sync
+/// protocol's reconnect backoff honours it too).
+pub fn delay_override() -> Option<Duration> {
+    DELAY_OVERRIDE.get().copied()
+}
+
 /// Retries after the first attempt (7 attempts in all), as the official CLI.
 pub const MAX_RETRIES: u32 = 6;
 

@@ -30,6 +30,20 @@ impl VersionClient {
     /// `GET <origin><path>` (e.g. `/v1/version`); `None` for a non-JSON body.
     /// No retries: callers treat failures as "no information".
     pub async fn get(&self, path: &str) -> Result<Option<Value>, FetchError> {
+        let bytes = self.get_bytes(path).await?;
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+
+    /// `GET <origin><path>` as text (e.g. `/v1/guidelines`), decoded as
+    /// `fetch().text()` does: UTF-8 with U+FFFD for invalid bytes, a leading
+    /// byte-order mark dropped.
+    pub async fn get_text(&self, path: &str) -> Result<String, FetchError> {
+        let bytes = self.get_bytes(path).await?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    async fn get_bytes(&self, path: &str) -> Result<hyper::body::Bytes, FetchError> {
         let url = format!("{}{}", self.origin, path);
         let mut request = self
             .http
@@ -68,6 +82,6 @@ impl VersionClient {
                 deploy_key_var: None,
             })));
         }
-        Ok(serde_json::from_slice(&bytes).ok())
+        Ok(bytes)
     }
 }

@@ -4,11 +4,10 @@
 
 use std::path::Path;
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::error::{ErrorCategory, PushError, PushResult};
-use crate::http::{DeploymentClient, DeploymentRequest, HttpClient};
+use crate::http::{DeploymentClient, HttpClient};
 use crate::output::style;
 
 /// The extensions a function path may be written with.
@@ -155,7 +154,7 @@ pub async fn run_function_and_log(
                 format!("Error: {message}")
             };
             if message.contains("Could not find function") {
-                let listing = available_functions(client, call.component).await;
+                let listing = available_functions(client, http, call.component).await;
                 return Err(PushError::new(
                     ErrorCategory::InvalidFilesystemData,
                     format!(
@@ -193,25 +192,30 @@ fn log_line(path: &str, line: &Value) -> String {
 }
 
 /// "Available functions:" followed by `• path:name` lines (system query
-/// `_system/cli/modules:apiSpec`), or "No functions found.".
-async fn available_functions(client: &DeploymentClient, component: Option<&str>) -> String {
-    let mut body = json!({
-        "path": "_system/cli/modules:apiSpec",
-        "format": "convex_encoded_json",
-        "args": {},
-    });
-    if let Some(component) = component {
-        body["componentPath"] = json!(component);
-    }
-    let request = DeploymentRequest::new(Method::POST, "/api/query").json(&body);
-    let functions = match client.send_json(&request).await {
-        Ok(Some(answer)) => answer
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
-        _ => Vec::new(),
+/// `_system/cli/modules:apiSpec` over the sync protocol, as the official
+/// CLI), or "No functions found.".
+pub async fn available_functions(
+    client: &DeploymentClient,
+    http: &HttpClient,
+    component: Option<&str>,
+) -> String {
+    let sync = crate::sync::SyncClient::new(http.clone(), client.url())
+        .with_admin_auth(client.admin_key(), None);
+    let query =
+        crate::sync::Query::new("_system/cli/modules:apiSpec", json!({})).component(component);
+    let functions = match sync.query(&query).await {
+        Ok(Value::Array(functions)) => functions,
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            crate::output::verbose(&format!("Could not list the deployment's functions: {e}"));
+            Vec::new()
+        }
     };
+    format_available_functions(&functions)
+}
+
+/// The listing of [`available_functions`] for an `apiSpec` answer.
+pub fn format_available_functions(functions: &[Value]) -> String {
     let names: Vec<String> = functions
         .iter()
         .filter(|f| f.get("functionType").and_then(Value::as_str) != Some("HttpAction"))

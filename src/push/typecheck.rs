@@ -20,6 +20,12 @@
 //!
 //! Modes: `disable` does nothing; `try` skips quietly when there is no
 //! compiler or no `tsconfig.json`; `enable` fails then.
+//!
+//! The hidden `convex typecheck` command runs the compiler exactly as the
+//! official command does ([`Invocation::COMMAND`]): `--version` first, the
+//! functions folder as the project relative to the working directory, and
+//! `--pretty true` for the errors, and none of the speed-ups above. Pushes
+//! use [`Invocation::PUSH`].
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -151,6 +157,35 @@ pub enum TypecheckOutcome {
     },
 }
 
+/// How the compiler is run (the same steps either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invocation {
+    /// Run `<compiler> --version` first and take the version from its
+    /// `Version x.y.z` line (otherwise it comes from `package.json`).
+    pub probe_version: bool,
+    /// `--pretty` value of the error run; `None`: `true` only when stderr
+    /// shows colours.
+    pub pretty: Option<bool>,
+    /// Remembered passes, the warm checker, `--incremental` and TypeScript
+    /// 7's native binary run directly (see the module docs).
+    pub speed_ups: bool,
+}
+
+impl Invocation {
+    /// The push pipeline's: no extra Node start for the version.
+    pub const PUSH: Invocation = Invocation {
+        probe_version: false,
+        pretty: None,
+        speed_ups: true,
+    };
+    /// The `typecheck` command's, as the official command runs it.
+    pub const COMMAND: Invocation = Invocation {
+        probe_version: true,
+        pretty: Some(true),
+        speed_ups: false,
+    };
+}
+
 /// Where typecheck results and `tsc`'s build-info files are kept across
 /// runs.
 #[derive(Debug, Clone)]
@@ -175,6 +210,15 @@ impl TypecheckCache {
             project_root: project_root.to_path_buf(),
         }
     }
+}
+
+/// One check in progress.
+struct Run<'a> {
+    compiler: &'a Compiler,
+    dir: &'a Path,
+    project_arg: &'a str,
+    invocation: Invocation,
+    pretty: bool,
 }
 
 /// What is needed to typecheck: mode, compiler and where `node` is.
@@ -312,8 +356,9 @@ impl Typechecker {
     /// `--incremental --tsBuildInfoFile <file>` for `dir`, unless its
     /// tsconfig (or one it extends) already says something about
     /// incremental builds.
-    fn incremental_args(&self, compiler: &Compiler, dir: &Path) -> Vec<String> {
-        let Some(cache) = &self.cache else {
+    fn incremental_args(&self, run: &Run<'_>) -> Vec<String> {
+        let (compiler, dir) = (run.compiler, run.dir);
+        let Some(cache) = self.cache.as_ref().filter(|_| run.invocation.speed_ups) else {
             return Vec::new();
         };
         let Ok(text) = std::fs::read_to_string(dir.join("tsconfig.json")) else {
@@ -357,6 +402,20 @@ impl Typechecker {
     /// Typechecks `dir`. A missing compiler or `tsconfig.json` is an error
     /// in `enable` mode and a quiet skip in `try` mode.
     pub async fn check(&self, dir: &Path, output: &dyn PushOutput) -> PushResult<TypecheckOutcome> {
+        self.check_with(dir, &dir.display().to_string(), Invocation::PUSH, output)
+            .await
+    }
+
+    /// [`Typechecker::check`], passing `project_arg` to `--project` (the
+    /// folder `dir` as the user should see it) and running the compiler as
+    /// `invocation` says.
+    pub async fn check_with(
+        &self,
+        dir: &Path,
+        project_arg: &str,
+        invocation: Invocation,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
         if self.mode == TypecheckMode::Disable {
             return Ok(TypecheckOutcome::Skipped);
         }
@@ -379,9 +438,32 @@ impl Typechecker {
                 self.kind.as_str()
             )));
         };
-        let pretty = crate::output::colors_enabled();
+        let run = Run {
+            compiler,
+            dir,
+            project_arg,
+            invocation,
+            pretty: invocation
+                .pretty
+                .unwrap_or_else(crate::output::colors_enabled),
+        };
         let started = std::time::SystemTime::now();
-        if let Some(files) = self.remembered_pass(compiler, dir) {
+        let mut version = compiler.version.clone();
+        if invocation.probe_version {
+            match self.run(&run, &["--version".to_string()]).await {
+                Ok(out) => {
+                    let stdout = String::from_utf8_lossy(&out.stdout);
+                    version = stdout
+                        .lines()
+                        .find_map(|l| l.split_once("Version ").map(|(_, v)| v.trim().to_string()))
+                        .or(version);
+                }
+                Err(e) => return self.cannot_run(compiler, e, output),
+            }
+        }
+        if invocation.speed_ups
+            && let Some(files) = self.remembered_pass(compiler, dir)
+        {
             crate::output::verbose(&format!(
                 "Typecheck of {}: passed before, and nothing it read has changed",
                 dir.display()
@@ -389,8 +471,8 @@ impl Typechecker {
             return Ok(TypecheckOutcome::Passed { files });
         }
         let warm = match &self.warm {
-            Some(warm) => warm.check(dir, pretty).await,
-            None => None,
+            Some(warm) if invocation.speed_ups => warm.check(dir, run.pretty).await,
+            _ => None,
         };
         let outcome = match warm {
             Some(WarmAnswer::Passed { files }) => TypecheckOutcome::Passed { files },
@@ -404,16 +486,18 @@ impl Typechecker {
             Some(WarmAnswer::Failed {
                 files,
                 report: None,
-            }) => self.collect_errors(compiler, dir, files, output).await?,
-            None => match self.fresh(compiler, dir, output).await? {
+            }) => self.collect_errors(&run, files, output).await?,
+            None => match self.fresh(&run, output).await? {
                 Some(outcome) => outcome,
                 None => return Ok(TypecheckOutcome::Skipped),
             },
         };
-        if let TypecheckOutcome::Passed { files } = &outcome {
+        if invocation.speed_ups
+            && let TypecheckOutcome::Passed { files } = &outcome
+        {
             self.remember_pass(compiler, dir, files, started);
         }
-        if let Some(version) = &compiler.version
+        if let Some(version) = &version
             && compiler.kind == TypescriptCompiler::Tsc
             && is_older_than_recommended(version)
         {
@@ -426,32 +510,20 @@ impl Typechecker {
 
     /// `tsc --listFiles`, then `--pretty` on failure. `None`: skipped (no
     /// Node.js in `try` mode).
-    async fn fresh(
-        &self,
-        compiler: &Compiler,
-        dir: &Path,
-        output: &dyn PushOutput,
-    ) -> PushResult<Option<TypecheckOutcome>> {
-        let enable = self.mode == TypecheckMode::Enable;
-        let project = dir.display().to_string();
-        let mut args = vec!["--project".to_string(), project, "--listFiles".to_string()];
-        args.extend(self.incremental_args(compiler, dir));
-        let first = match self.run(compiler, &args).await {
+    async fn fresh(&self, run: &Run<'_>, output: &dyn PushOutput) -> PushResult<Option<TypecheckOutcome>> {
+        let mut args = vec![
+            "--project".to_string(),
+            run.project_arg.to_string(),
+            "--listFiles".to_string(),
+        ];
+        args.extend(self.incremental_args(run));
+        let first = match self.run(run, &args).await {
             Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if !enable {
-                    output.note("Node.js was not found on your PATH, so skipping typecheck.");
-                    return Ok(None);
-                }
-                return Err(PushError::invalid_files(
-                    "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
-                ));
-            }
             Err(e) => {
-                return Err(PushError::new(
-                    ErrorCategory::Transient,
-                    format!("Could not run {}: {e}", compiler.script.display()),
-                ));
+                return match self.cannot_run(run.compiler, e, output)? {
+                    TypecheckOutcome::Skipped => Ok(None),
+                    other => Ok(Some(other)),
+                };
             }
         };
         let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
@@ -459,43 +531,57 @@ impl Typechecker {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| dir.join(l))
+            .map(|l| run.dir.join(l))
             .filter(|p| p.exists())
             .collect();
         if first.status.success() || stdout.starts_with("error TS18003") {
             return Ok(Some(TypecheckOutcome::Passed { files }));
         }
-        self.collect_errors(compiler, dir, files, output)
-            .await
-            .map(Some)
+        self.collect_errors(run, files, output).await.map(Some)
+    }
+
+    /// The compiler could not be started: no Node.js skips in `try` mode.
+    fn cannot_run(
+        &self,
+        compiler: &Compiler,
+        e: std::io::Error,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(PushError::new(
+                ErrorCategory::Transient,
+                format!("Could not run {}: {e}", compiler.script.display()),
+            ));
+        }
+        if self.mode != TypecheckMode::Enable {
+            output.note("Node.js was not found on your PATH, so skipping typecheck.");
+            return Ok(TypecheckOutcome::Skipped);
+        }
+        Err(PushError::invalid_files(
+            "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
+        ))
     }
 
     /// The second run on a failure: `--pretty`, its report shown. A pass
     /// there (a file changed in between and fixed the error) is a pass.
     async fn collect_errors(
         &self,
-        compiler: &Compiler,
-        dir: &Path,
+        run: &Run<'_>,
         files: Vec<PathBuf>,
         output: &dyn PushOutput,
     ) -> PushResult<TypecheckOutcome> {
         output.progress("Collecting TypeScript errors");
-        let pretty = if crate::output::colors_enabled() {
-            "true"
-        } else {
-            "false"
-        };
         let mut args = vec![
             "--project".to_string(),
-            dir.display().to_string(),
+            run.project_arg.to_string(),
             "--pretty".to_string(),
-            pretty.to_string(),
+            if run.pretty { "true" } else { "false" }.to_string(),
         ];
-        args.extend(self.incremental_args(compiler, dir));
-        let second = self.run(compiler, &args).await.map_err(|e| {
+        args.extend(self.incremental_args(run));
+        let second = self.run(run, &args).await.map_err(|e| {
             PushError::new(
                 ErrorCategory::Transient,
-                format!("Could not run {}: {e}", compiler.script.display()),
+                format!("Could not run {}: {e}", run.compiler.script.display()),
             )
         })?;
         if second.status.success() {
@@ -506,16 +592,17 @@ impl Typechecker {
         Ok(TypecheckOutcome::Failed { files, diagnostics })
     }
 
-    async fn run(
-        &self,
-        compiler: &Compiler,
-        args: &[String],
-    ) -> std::io::Result<std::process::Output> {
-        let mut command = match compiler.native_binary() {
+    async fn run(&self, run: &Run<'_>, args: &[String]) -> std::io::Result<std::process::Output> {
+        let native = if run.invocation.speed_ups {
+            run.compiler.native_binary()
+        } else {
+            None
+        };
+        let mut command = match native {
             Some(native) => tokio::process::Command::new(native),
             None => {
                 let mut command = tokio::process::Command::new(&self.node);
-                command.arg(&compiler.script);
+                command.arg(&run.compiler.script);
                 command
             }
         };

@@ -27,6 +27,7 @@
 //! demand. [`free_ports`], [`pid_alive`].
 #![allow(dead_code)]
 
+pub mod fake_convex;
 pub mod scene;
 
 use std::collections::hash_map::DefaultHasher;

@@ -279,7 +279,7 @@ async fn anonymous(
         .await?;
     if handle.choice == DeploymentChoice::New {
         init_convex_folder(ctx)?;
-        offer_ai_files(ctx);
+        crate::ai_files::attempt_setup(ctx).await;
     }
     Ok(Target {
         url: handle.url.clone(),
@@ -305,44 +305,6 @@ fn init_convex_folder(ctx: &Context) -> Result<()> {
         crate::codegen::init_functions_dir(&functions_dir, &crate::codegen::Options::default(), out)
     })?;
     Ok(())
-}
-
-/// On a terminal, offer to install the Convex AI files (the official CLI's
-/// `ai-files install`, run from the project's `node_modules`).
-fn offer_ai_files(ctx: &Context) {
-    if !output::stdin_is_terminal() {
-        return;
-    }
-    let disabled = std::fs::read_to_string(ctx.cwd.join(crate::project::CONVEX_JSON))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.get("aiFiles").cloned())
-        .is_some_and(|ai| {
-            ai.get("enabled") == Some(&Value::Bool(false))
-                || (ai.get("enabled").is_none()
-                    && ai.get("disableStalenessMessage") == Some(&Value::Bool(true)))
-        });
-    if disabled {
-        return;
-    }
-    if let Ok(true) = output::prompt_yes_no(
-        "Set up Convex AI files? (guidelines, AGENTS.md, agent skills)",
-        Some(true),
-    ) {
-        let installed = crate::forward::find_project_cli(&ctx.cwd).is_some_and(|main_js| {
-            std::process::Command::new("node")
-                .arg(main_js)
-                .args(["ai-files", "install"])
-                .current_dir(&ctx.cwd)
-                .status()
-                .is_ok_and(|s| s.success())
-        });
-        if !installed {
-            output::warning(
-                "Could not install the Convex AI files; run `npx convex ai-files install` later.",
-            );
-        }
-    }
 }
 
 /// What the user picked or created.
@@ -672,7 +634,7 @@ async fn select_new_project(ctx: &Context, options: &ConfigureOptions) -> Result
         ))
     ));
     init_convex_folder(ctx)?;
-    offer_ai_files(ctx);
+    crate::ai_files::attempt_setup(ctx).await;
     Ok(ChosenProject {
         team_slug: team.slug,
         project_slug,
