@@ -2,7 +2,7 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`. Every other
+//! `logout`, `deployment token create|delete`, `export`, `import`. Every other
 //! command of the official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -59,11 +59,13 @@ pub enum Command {
     Deployment(commands::deployment::Args),
     /// Generate backend type definitions
     Codegen(commands::codegen::Args),
+    /// Export data from your deployment to a ZIP file
+    Export(commands::export::Args),
+    /// Import data from a file to your deployment
+    Import(commands::import::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(Forwarded),
-    /// Import data from a file to your deployment
-    Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
     Dashboard(commands::dashboard::Args),
@@ -71,8 +73,6 @@ pub enum Command {
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
-    /// Export data from your deployment to a ZIP file
-    Export(Forwarded),
     /// Set and view environment variables
     Env(Forwarded),
     /// List tables and print data from your database
@@ -110,9 +110,7 @@ pub enum Command {
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
-    "import",
     "logs",
-    "export",
     "env",
     "data",
     "project",
@@ -280,10 +278,10 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Export(args) => commands::export::run(args),
+        C::Import(args) => commands::import::run(args),
         C::Run(_)
-        | C::Import(_)
         | C::Logs(_)
-        | C::Export(_)
         | C::Env(_)
         | C::Data(_)
         | C::Project(_)

@@ -21,6 +21,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
 pub mod ai_files;
@@ -44,6 +45,7 @@ pub mod local_backend;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod snapshot;
 pub mod sync;
 pub mod values;
 pub mod watch;
