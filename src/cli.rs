@@ -2,8 +2,10 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`, `export`, `import`. Every other
-//! command of the official CLI is declared as a [`Forwarded`] stub so that
+//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
+//! `update`, `ai-files`, `export`, `import`, and the hidden `init`,
+//! `reinit`, `deployments`, `auth`, `typecheck`. Every other command of the
+//! official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
 //!
@@ -78,7 +80,7 @@ pub enum Command {
     /// List tables and print data from your database
     Data(Forwarded),
     /// Manage projects
-    Project(Forwarded),
+    Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
@@ -92,11 +94,11 @@ pub enum Command {
     #[command(name = "ai-files")]
     AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
-    Init(Forwarded),
+    Init(commands::init::Args),
     #[command(hide = true)]
-    Reinit(Forwarded),
+    Reinit(commands::reinit::Args),
     #[command(hide = true)]
-    Deployments(Forwarded),
+    Deployments(commands::deployments::Args),
     #[command(hide = true)]
     Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
@@ -113,13 +115,9 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "logs",
     "env",
     "data",
-    "project",
     "function-spec",
     "insights",
     "mcp",
-    "init",
-    "reinit",
-    "deployments",
     "network-test",
     "integration",
     "codegen",
@@ -272,6 +270,10 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Project(args) => commands::project::run(args),
+        C::Init(args) => commands::init::run(args),
+        C::Reinit(args) => commands::reinit::run(args),
+        C::Deployments(args) => commands::deployments::run(args),
         C::Dashboard(args) => commands::dashboard::run(args),
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
@@ -284,13 +286,9 @@ pub fn run(command: Command) -> ExitCode {
         | C::Logs(_)
         | C::Env(_)
         | C::Data(_)
-        | C::Project(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
         | C::Mcp(_)
-        | C::Init(_)
-        | C::Reinit(_)
-        | C::Deployments(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

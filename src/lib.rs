@@ -14,6 +14,7 @@
 //! - `global_config`: `~/.convex`, `~/.cache/convex` and `config.json`.
 //! - `credentials`: the one place a deployment and a credential are chosen.
 //! - `http`: the one HTTP client (management API, deployment API, version API).
+//! - `jsfmt`: numbers, JSON and `Intl` formats as the official CLI's JavaScript prints them.
 //! - `output`, `error`: stderr lines, spinners, prompts; exit codes.
 //! - `forward`: non-native commands run the project's own official CLI.
 //! - `project`: `convex.json`, `package.json` and the functions directory.
@@ -41,6 +42,7 @@ pub mod forward;
 pub mod fsutil;
 pub mod global_config;
 pub mod http;
+pub mod jsfmt;
 pub mod local_backend;
 pub mod output;
 pub mod project;

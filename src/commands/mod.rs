@@ -10,12 +10,17 @@ pub mod codegen;
 pub mod dashboard;
 pub mod deploy;
 pub mod deployment;
+pub mod deployments;
 pub mod dev;
 pub mod docs;
 pub mod export;
 pub mod import;
+pub mod init;
 pub mod login;
 pub mod logout;
+pub mod one_off;
+pub mod project;
+pub mod reinit;
 pub mod typecheck;
 pub mod update;
 
