@@ -104,9 +104,9 @@ pub enum Command {
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
-    NetworkTest(Forwarded),
+    NetworkTest(commands::network_test::Args),
     #[command(hide = true)]
-    Integration(Forwarded),
+    Integration(commands::integration::Args),
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
@@ -118,8 +118,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "function-spec",
     "insights",
     "mcp",
-    "network-test",
-    "integration",
     "codegen",
 ];
 
@@ -280,6 +278,8 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Integration(args) => commands::integration::run(args),
+        C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
         C::Run(_)
@@ -288,9 +288,7 @@ pub fn run(command: Command) -> ExitCode {
         | C::Data(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
-        | C::Mcp(_)
-        | C::NetworkTest(_)
-        | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        | C::Mcp(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
