@@ -510,7 +510,11 @@ impl Typechecker {
 
     /// `tsc --listFiles`, then `--pretty` on failure. `None`: skipped (no
     /// Node.js in `try` mode).
-    async fn fresh(&self, run: &Run<'_>, output: &dyn PushOutput) -> PushResult<Option<TypecheckOutcome>> {
+    async fn fresh(
+        &self,
+        run: &Run<'_>,
+        output: &dyn PushOutput,
+    ) -> PushResult<Option<TypecheckOutcome>> {
         let mut args = vec![
             "--project".to_string(),
             run.project_arg.to_string(),
