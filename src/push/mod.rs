@@ -18,9 +18,12 @@
 //! 4. `get_config_hashes` (unless `push_all_modules`): unchanged modules go
 //!    by hash only.
 //! 5. Advisory checks (`evaluate_schema`, prompts) — see [`checks`].
-//! 6. **Typecheck**, before `start_push` (the reference typechecks after
-//!    `start_push`; see [`run_typecheck_early`]). It runs alongside 4–5.
-//! 7. `start_push`; final codegen from its `analysis`.
+//! 6. `start_push`; final codegen from its `analysis`.
+//! 7. **Typecheck** verdict, as the reference checks: after `start_push` and
+//!    final codegen, before `wait_for_schema`, so a type error stages but
+//!    never commits. The compiler itself starts earlier (before bundling
+//!    when the final generated `.d.ts` files can be predicted and written
+//!    first, else right after bundling) and runs alongside 3–6.
 //! 8. `wait_for_schema` until done (index backfill / validation progress).
 //! 9. With `verbose` or `dry_run`: a second `get_config_hashes` and a summary
 //!    of what changes on the server.
