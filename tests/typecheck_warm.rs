@@ -155,6 +155,19 @@ fn steps() -> Vec<Step> {
             write(r, "convex/tags.ts", TAGS);
             std::fs::remove_file(r.join("convex/extra.ts")).unwrap();
         }),
+        step("a subfolder without TypeScript files", true, |r| {
+            write(r, "convex/sub/README.md", "notes\n")
+        }),
+        step("a file with an error in that subfolder", false, |r| {
+            write(
+                r,
+                "convex/sub/deep.ts",
+                "export const d: number = \"text\";\n",
+            )
+        }),
+        step("that file deleted", true, |r| {
+            std::fs::remove_file(r.join("convex/sub/deep.ts")).unwrap()
+        }),
         step("_generated/ changes a signature", false, |r| {
             write(
                 r,
@@ -447,13 +460,7 @@ async fn a_remembered_pass_skips_the_compiler_until_something_changes() {
     );
     // Files written just now may not be remembered (see `remember_pass`):
     // age them and check again.
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-    for entry in walk(&root) {
-        let _ = std::fs::File::options()
-            .append(true)
-            .open(&entry)
-            .and_then(|f| f.set_modified(old));
-    }
+    age(&root);
     let again = checker("node").check(&convex, &out).await.unwrap();
     assert!(matches!(again, TypecheckOutcome::Passed { .. }));
     // No node now: a remembered pass needs none.
@@ -474,6 +481,39 @@ async fn a_remembered_pass_skips_the_compiler_until_something_changes() {
         checker(missing).check(&convex, &out).await.unwrap(),
         TypecheckOutcome::Skipped
     );
+    // And a new file in a subfolder that held no TypeScript file: nothing
+    // the compiler read is there, but its `include` pattern reaches it.
+    std::fs::remove_file(root.join("convex/new.ts")).unwrap();
+    write(&root, "convex/sub/README.md", "notes\n");
+    age(&root);
+    let passed = checker("node").check(&convex, &out).await.unwrap();
+    assert!(matches!(passed, TypecheckOutcome::Passed { .. }));
+    assert_eq!(checker(missing).check(&convex, &out).await.unwrap(), passed);
+    write(
+        &root,
+        "convex/sub/bad.ts",
+        "export const b: number = \"text\";\n",
+    );
+    assert_eq!(
+        checker(missing).check(&convex, &out).await.unwrap(),
+        TypecheckOutcome::Skipped
+    );
+    assert!(matches!(
+        checker("node").check(&convex, &out).await.unwrap(),
+        TypecheckOutcome::Failed { .. }
+    ));
+}
+
+/// Sets every file's modification time a minute back (passes are only
+/// remembered when what they read is older than the check).
+fn age(root: &Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for entry in walk(root) {
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&entry)
+            .and_then(|f| f.set_modified(old));
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

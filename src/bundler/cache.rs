@@ -12,7 +12,8 @@
 //! or failed are not stored, so their messages show every time.
 //!
 //! Entries live in memory for the whole run (`dev` reuses them between
-//! pushes) and, when a folder is given, on disk across runs:
+//! pushes; at most [`MEMORY_LIMIT_BYTES`] of them, the least recently used
+//! dropped first) and, when a folder is given, on disk across runs:
 //! `<cache>/build-cache/<key>.entry`, one file per key (the newest build),
 //! a checksum line then JSON. An entry that does not parse, fails its
 //! checksum, or belongs to another key or format is ignored and replaced.
@@ -33,6 +34,12 @@ const FORMAT: u32 = 1;
 
 /// Upper bound of the on-disk cache (oldest entries go first).
 pub const DISK_LIMIT_BYTES: u64 = 96 * 1024 * 1024;
+
+/// Upper bound of the entries kept in memory (their outputs and
+/// metafiles): a long `dev` session whose entry points change keeps making
+/// new keys. The entry in use always stays; dropped ones are read from disk
+/// again when needed.
+pub const MEMORY_LIMIT_BYTES: usize = 8 * 1024 * 1024;
 
 const MAGIC: &str = "convex-build-cache";
 
@@ -73,11 +80,69 @@ impl KeyBuilder {
     }
 }
 
+impl Entry {
+    /// About what it takes in memory.
+    fn size(&self) -> usize {
+        let outputs: usize = self
+            .outputs
+            .iter()
+            .map(|(path, text)| path.as_os_str().len() + text.len())
+            .sum();
+        outputs
+            + self.metafile.len()
+            + 64 * (self.fingerprint.files.len() + self.fingerprint.dirs.len())
+    }
+}
+
+/// The entries kept in memory, with when each was last used.
+#[derive(Debug, Default)]
+struct Memory {
+    entries: HashMap<String, (Arc<Entry>, u64)>,
+    clock: u64,
+    bytes: usize,
+}
+
+impl Memory {
+    fn get(&mut self, key: &str) -> Option<Arc<Entry>> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.entries.get_mut(key).map(|(entry, used)| {
+            *used = clock;
+            entry.clone()
+        })
+    }
+
+    /// Keeps `entry` under `key`, then drops the least recently used others
+    /// while the whole is over `limit`.
+    fn insert(&mut self, key: &str, entry: Arc<Entry>, limit: usize) {
+        self.clock += 1;
+        self.bytes += entry.size();
+        if let Some((old, _)) = self.entries.insert(key.to_string(), (entry, self.clock)) {
+            self.bytes = self.bytes.saturating_sub(old.size());
+        }
+        while self.bytes > limit && self.entries.len() > 1 {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((gone, _)) = self.entries.remove(&oldest) {
+                self.bytes = self.bytes.saturating_sub(gone.size());
+            }
+        }
+    }
+}
+
 /// The cache of one run (see the module docs).
 #[derive(Debug)]
 pub struct BuildCache {
     dir: Option<PathBuf>,
-    memory: Mutex<HashMap<String, Arc<Entry>>>,
+    memory: Mutex<Memory>,
+    memory_limit: usize,
     limit: u64,
     hits: AtomicU64,
 }
@@ -87,7 +152,8 @@ impl BuildCache {
     pub fn in_memory() -> BuildCache {
         BuildCache {
             dir: None,
-            memory: Mutex::new(HashMap::new()),
+            memory: Mutex::new(Memory::default()),
+            memory_limit: MEMORY_LIMIT_BYTES,
             limit: 0,
             hits: AtomicU64::new(0),
         }
@@ -102,7 +168,8 @@ impl BuildCache {
     pub fn on_disk_with_limit(dir: PathBuf, limit: u64) -> BuildCache {
         BuildCache {
             dir: Some(dir),
-            memory: Mutex::new(HashMap::new()),
+            memory: Mutex::new(Memory::default()),
+            memory_limit: MEMORY_LIMIT_BYTES,
             limit,
             hits: AtomicU64::new(0),
         }
@@ -119,7 +186,7 @@ impl BuildCache {
 
     /// The entry for `key` whose fingerprint still holds.
     pub(crate) fn lookup(&self, key: &str, memo: &mut Memo) -> Option<Arc<Entry>> {
-        let in_memory = self.memory.lock().ok()?.get(key).cloned();
+        let in_memory = self.memory.lock().ok()?.get(key);
         if let Some(entry) = in_memory {
             if entry.fingerprint.still_holds(memo) {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -138,7 +205,7 @@ impl BuildCache {
         }
         let entry = Arc::new(entry);
         if let Ok(mut memory) = self.memory.lock() {
-            memory.insert(key.to_string(), entry.clone());
+            memory.insert(key, entry.clone(), self.memory_limit);
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(entry)
@@ -173,7 +240,7 @@ impl BuildCache {
             }
         }
         if let Ok(mut memory) = self.memory.lock() {
-            memory.insert(key.to_string(), entry);
+            memory.insert(key, entry, self.memory_limit);
         }
     }
 }
@@ -356,5 +423,37 @@ mod tests {
         assert!(total <= 10_000, "{total}");
         // The newest entry is kept.
         assert!(dir.join(format!("{}.entry", key(19))).exists());
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_keeps_what_is_used() {
+        let cache = BuildCache::in_memory();
+        let store = |n: u32, size: usize| {
+            cache.store(
+                &key(n),
+                Fingerprint::default(),
+                vec![(PathBuf::from("/o.js"), "z".repeat(size))],
+                "{}".into(),
+                serde_json::Value::Null,
+            )
+        };
+        let quarter = MEMORY_LIMIT_BYTES / 4;
+        for n in 0..3 {
+            store(n, quarter);
+        }
+        // 0 used last: 1 is the least recently used when room is needed.
+        assert!(cache.lookup(&key(0), &mut Memo::default()).is_some());
+        store(3, quarter);
+        assert!(cache.lookup(&key(1), &mut Memo::default()).is_none());
+        for n in [0, 2, 3] {
+            assert!(cache.lookup(&key(n), &mut Memo::default()).is_some(), "{n}");
+        }
+        let memory = cache.memory.lock().unwrap();
+        assert!(memory.bytes <= MEMORY_LIMIT_BYTES, "{}", memory.bytes);
+        drop(memory);
+        // One entry larger than the limit still stays (alone).
+        store(5, MEMORY_LIMIT_BYTES + 1);
+        assert!(cache.lookup(&key(5), &mut Memo::default()).is_some());
+        assert_eq!(cache.memory.lock().unwrap().entries.len(), 1);
     }
 }

@@ -409,6 +409,51 @@ impl Fingerprint {
             && self.files.iter().all(|f| memo.file(&f.path) == f.hash)
     }
 
+    /// Adds the listing of every folder under each of `roots` (normalised
+    /// absolute paths), not going into `node_modules` folders (which a
+    /// compiler's wildcard `include` patterns skip too): a new file in a
+    /// folder no read file lives in shows up there. `false` (and nothing
+    /// added) when the trees hold more than `max_dirs` folders.
+    pub fn add_trees(&mut self, roots: &[PathBuf], max_dirs: usize, memo: &mut Memo) -> bool {
+        let mut listed: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut visited: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut pending: Vec<PathBuf> = roots.to_vec();
+        while let Some(dir) = pending.pop() {
+            // A folder reached twice through links is walked once.
+            let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            if !visited.insert(real) {
+                continue;
+            }
+            listed.insert(dir.clone());
+            if listed.len() > max_dirs {
+                return false;
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name() == "node_modules" {
+                    continue;
+                }
+                // Links to folders count as folders (the compiler follows
+                // them).
+                if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
+                    pending.push(dir.join(entry.file_name()));
+                }
+            }
+        }
+        let known: BTreeSet<PathBuf> = self.dirs.iter().map(|d| d.path.clone()).collect();
+        for dir in listed {
+            if !known.contains(&dir) {
+                self.dirs.push(DirState {
+                    listing: memo.dir(&dir),
+                    path: dir,
+                });
+            }
+        }
+        true
+    }
+
     /// Whether every path is absolute and normalised (a corrupt or foreign
     /// entry could hold anything).
     pub fn is_well_formed(&self) -> bool {
@@ -508,5 +553,36 @@ mod tests {
         write(&root.join("convex/a.ts~"), "x");
         write(&root.parent().unwrap().join("unrelated.txt"), "x");
         assert!(before.still_holds(&mut Memo::default()));
+    }
+
+    #[test]
+    fn trees_notice_new_files_in_folders_nothing_was_read_from() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap().join("app");
+        write(&root.join("convex/a.ts"), "export {}");
+        write(&root.join("convex/sub/deeper/README.md"), "notes");
+        write(&root.join("convex/node_modules/p/index.d.ts"), "");
+        let capture = || {
+            let mut print =
+                Fingerprint::capture(&[root.join("convex/a.ts")], &root, &mut Memo::default());
+            assert!(print.add_trees(&[root.join("convex")], 100, &mut Memo::default()));
+            print
+        };
+        let before = capture();
+        assert!(before.is_well_formed());
+        // Without the trees, a file in a folder no read file is in goes
+        // unnoticed.
+        let plain = Fingerprint::capture(&[root.join("convex/a.ts")], &root, &mut Memo::default());
+        write(&root.join("convex/sub/deeper/b.ts"), "export {}");
+        assert!(plain.still_holds(&mut Memo::default()));
+        assert!(!before.still_holds(&mut Memo::default()));
+        // node_modules folders inside are not walked.
+        let before = capture();
+        write(&root.join("convex/node_modules/p/other.d.ts"), "");
+        assert!(before.still_holds(&mut Memo::default()));
+        // Too many folders: nothing is added.
+        let mut print = Fingerprint::default();
+        assert!(!print.add_trees(&[root.join("convex")], 2, &mut Memo::default()));
+        assert!(print.dirs.is_empty());
     }
 }

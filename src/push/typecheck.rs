@@ -9,9 +9,11 @@
 //! `--version`. And, for speed, with the same verdict and messages:
 //!
 //! 1. a passed typecheck is remembered (`<cache>/typecheck/`) with the
-//!    fingerprint of every file the compiler read and of what can change
-//!    module resolution (see `bundler::fingerprint`); while it holds, the
-//!    compiler does not run at all;
+//!    fingerprint of every file the compiler read, of what can change
+//!    module resolution (see `bundler::fingerprint`) and of the listing of
+//!    every folder the tsconfig's `include` patterns reach; while it holds,
+//!    the compiler does not run at all (a tsconfig that `extends` another
+//!    is not remembered);
 //! 2. `dev` keeps a warm checker (see [`super::warm_checker`]);
 //! 3. otherwise `tsc` runs with `--incremental --tsBuildInfoFile
 //!    <cache>/typecheck/<key>.tsbuildinfo` (unless the tsconfig already
@@ -212,6 +214,75 @@ impl TypecheckCache {
     }
 }
 
+/// A pass is not remembered when the folders its tsconfig's `include`
+/// patterns reach hold more folders than this.
+const MAX_INCLUDE_DIRS: usize = 2000;
+
+/// The build-info files in `<cache>/typecheck` are kept under this size
+/// (the least recently written go first).
+const BUILD_INFO_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The folders under which `dir/tsconfig.json`'s `include` patterns can pick
+/// up files (`dir` itself, and the fixed part of each pattern); `None` when
+/// that cannot be told (an unreadable tsconfig, or one that `extends`
+/// another, whose patterns are relative to that other file, or has project
+/// `references`).
+fn include_roots(dir: &Path) -> Option<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(dir.join("tsconfig.json")).ok()?;
+    let config: serde_json::Value =
+        serde_json::from_str(&crate::bundler::fingerprint::strip_jsonc(&text)).ok()?;
+    let config = config.as_object()?;
+    if config.contains_key("extends") || config.contains_key("references") {
+        return None;
+    }
+    let mut roots = vec![dir.to_path_buf()];
+    let Some(include) = config.get("include") else {
+        return Some(roots);
+    };
+    for pattern in include.as_array()? {
+        let pattern = pattern.as_str()?;
+        let fixed: Vec<&str> = pattern
+            .split(['/', '\\'])
+            .take_while(|part| !part.contains(['*', '?']))
+            .collect();
+        let mut base = crate::project::normalize(&dir.join(fixed.join("/")));
+        if !base.is_dir() {
+            // A file, or not there yet: its folder.
+            base.pop();
+        }
+        roots.push(base);
+    }
+    Some(roots)
+}
+
+/// Removes the oldest build-info files in `dir` (not `keep`) until they
+/// take at most [`BUILD_INFO_LIMIT_BYTES`].
+fn trim_build_info(dir: &Path, keep: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = read
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tsbuildinfo"))
+        .filter(|e| e.path() != keep)
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 =
+        files.iter().map(|f| f.1).sum::<u64>() + std::fs::metadata(keep).map_or(0, |m| m.len());
+    files.sort();
+    for (_, size, path) in files {
+        if total <= BUILD_INFO_LIMIT_BYTES {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(size);
+        }
+    }
+}
+
 /// One check in progress.
 struct Run<'a> {
     compiler: &'a Compiler,
@@ -339,7 +410,16 @@ impl Typechecker {
         if !settled {
             return;
         }
-        let fingerprint = Fingerprint::capture(&read, &cache.project_root, &mut Memo::default());
+        // The compiler also picks up new files anywhere its `include`
+        // patterns reach, read or not.
+        let Some(roots) = include_roots(dir) else {
+            return;
+        };
+        let mut memo = Memo::default();
+        let mut fingerprint = Fingerprint::capture(&read, &cache.project_root, &mut memo);
+        if !fingerprint.add_trees(&roots, MAX_INCLUDE_DIRS, &mut memo) {
+            return;
+        }
         let listed: Vec<String> = files
             .iter()
             .map(|f| f.to_string_lossy().into_owned())
@@ -384,10 +464,12 @@ impl Typechecker {
         if std::fs::create_dir_all(&cache.dir).is_err() {
             return Vec::new();
         }
+        let file = cache.dir.join(name);
+        trim_build_info(&cache.dir, &file);
         vec![
             "--incremental".to_string(),
             "--tsBuildInfoFile".to_string(),
-            cache.dir.join(name).to_string_lossy().into_owned(),
+            file.to_string_lossy().into_owned(),
         ]
     }
 
@@ -662,6 +744,56 @@ mod tests {
             native.join("bin/tsc")
         );
         assert_eq!(find_compiler(&app, TypescriptCompiler::Tsgo), None);
+    }
+
+    #[test]
+    fn include_roots_cover_every_pattern() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("app/convex");
+        std::fs::create_dir_all(root.join("app/shared/lib")).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |text: &str| std::fs::write(dir.join("tsconfig.json"), text).unwrap();
+        write("{ /* default include */ \"compilerOptions\": {},\n}");
+        assert_eq!(include_roots(&dir), Some(vec![dir.clone()]));
+        write(r#"{"include": ["./**/*", "../shared/lib/**/*.ts", "../other.ts", "../shared/*"]}"#);
+        assert_eq!(
+            include_roots(&dir),
+            Some(vec![
+                dir.clone(),
+                dir.clone(),
+                root.join("app/shared/lib"),
+                root.join("app"),
+                root.join("app/shared"),
+            ])
+        );
+        write(r#"{"extends": "./base.json"}"#);
+        assert_eq!(include_roots(&dir), None);
+        write("not json");
+        assert_eq!(include_roots(&dir), None);
+    }
+
+    #[test]
+    fn build_info_files_stay_bounded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let big = vec![b'x'; (BUILD_INFO_LIMIT_BYTES / 2) as usize];
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        for name in ["a", "b", "c"] {
+            let path = dir.join(format!("{name}.tsbuildinfo"));
+            std::fs::write(&path, &big).unwrap();
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(old + std::time::Duration::from_secs(name.as_bytes()[0] as u64))
+                .unwrap();
+        }
+        std::fs::write(dir.join("results"), "not a build-info file").unwrap();
+        let keep = dir.join("a.tsbuildinfo");
+        trim_build_info(dir, &keep);
+        // `a` is kept (in use), `b` (oldest of the rest) goes, `c` stays.
+        assert!(keep.exists());
+        assert!(!dir.join("b.tsbuildinfo").exists());
+        assert!(dir.join("c.tsbuildinfo").exists());
+        assert!(dir.join("results").exists());
     }
 
     #[tokio::test]
