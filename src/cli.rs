@@ -3,8 +3,9 @@
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
 //! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
-//! `update`, `ai-files`, `export`, `import`, and the hidden `init`,
-//! `reinit`, `deployments`, `auth`, `typecheck`. Every other command of the
+//! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
+//! `function-spec`, `insights`, and the hidden `init`, `reinit`,
+//! `deployments`, `auth`, `typecheck`. Every other command of the
 //! official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -67,27 +68,27 @@ pub enum Command {
     Import(commands::import::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
-    Run(Forwarded),
+    Run(commands::run::Args),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
     Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
-    Logs(Forwarded),
+    Logs(commands::logs::Args),
     /// Set and view environment variables
-    Env(Forwarded),
+    Env(commands::env::Args),
     /// List tables and print data from your database
-    Data(Forwarded),
+    Data(commands::data::Args),
     /// Manage projects
     Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
-    FunctionSpec(Forwarded),
+    FunctionSpec(commands::function_spec::Args),
     /// Show insights about your deployment
-    Insights(Forwarded),
+    Insights(commands::insights::Args),
     /// Manage the Model Context Protocol server for Convex [BETA]
     Mcp(Forwarded),
     /// Manage Convex AI files
@@ -110,16 +111,7 @@ pub enum Command {
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &[
-    "run",
-    "logs",
-    "env",
-    "data",
-    "function-spec",
-    "insights",
-    "mcp",
-    "codegen",
-];
+const FORWARDED_COMMANDS: &[&str] = &["mcp", "codegen"];
 
 /// What `main` should do after parsing.
 pub enum Parsed {
@@ -282,13 +274,13 @@ pub fn run(command: Command) -> ExitCode {
         C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
-        C::Run(_)
-        | C::Logs(_)
-        | C::Env(_)
-        | C::Data(_)
-        | C::FunctionSpec(_)
-        | C::Insights(_)
-        | C::Mcp(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        C::Run(args) => commands::run::run(args),
+        C::Logs(args) => commands::logs::run(args),
+        C::Env(args) => commands::env::run(args),
+        C::Data(args) => commands::data::run(args),
+        C::FunctionSpec(args) => commands::function_spec::run(args),
+        C::Insights(args) => commands::insights::run(args),
+        C::Mcp(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -459,8 +451,8 @@ mod tests {
 
     #[test]
     fn forwarded_commands_keep_their_arguments() {
-        match parse_ok(&["env", "set", "--help", "X", "1"]) {
-            Command::Env(f) => assert_eq!(f.args.len(), 4),
+        match parse_ok(&["mcp", "start", "--help", "X"]) {
+            Command::Mcp(f) => assert_eq!(f.args.len(), 3),
             _ => panic!(),
         }
         assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));
