@@ -4,9 +4,10 @@
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
 //! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
 //! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
-//! `function-spec`, `insights`, and the hidden `init`, `reinit`,
-//! `deployments`, `auth`, `typecheck`. Every other command of the
-//! official CLI is declared as a [`Forwarded`] stub so that
+//! `function-spec`, `insights`, the hidden `init`, `reinit`,
+//! `deployments`, `auth`, `typecheck`, and the hidden `completion` (ours
+//! alone). Every other command of the official CLI is declared as a
+//! [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
 //!
@@ -66,6 +67,10 @@ pub enum Command {
     Export(commands::export::Args),
     /// Import data from a file to your deployment
     Import(commands::import::Args),
+    // Not in the official CLI, so hidden from `--help` (see
+    // `commands::completion`).
+    #[command(hide = true)]
+    Completion(commands::completion::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(commands::run::Args),
@@ -274,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
+        C::Completion(args) => commands::completion::run(args),
         C::Run(args) => commands::run::run(args),
         C::Logs(args) => commands::logs::run(args),
         C::Env(args) => commands::env::run(args),

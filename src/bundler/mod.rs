@@ -211,7 +211,7 @@ impl Bundler {
         recycle_after_bytes: u64,
         cache: Option<BuildCache>,
     ) -> BundleResult<Bundler> {
-        let project_root = std::fs::canonicalize(project_root).map_err(|err| {
+        let project_root = dunce::canonicalize(project_root).map_err(|err| {
             BundleError::setup(format!(
                 "The project directory {} is not usable: {err}",
                 project_root.display()

@@ -61,7 +61,7 @@ impl Compiler {
     /// resolved.
     pub fn package_dir(&self) -> Option<PathBuf> {
         let dir = self.script.parent()?.parent()?;
-        std::fs::canonicalize(dir).ok()
+        dunce::canonicalize(dir).ok()
     }
 
     /// TypeScript 7's native binary, which its `bin/tsc` launcher (a Node.js
