@@ -81,14 +81,15 @@ fn link(target: &Path, link: &Path) {
 
 /// A project using TypeScript 5.9.3 (`typescript` of the shared install) or
 /// TypeScript 7.0.2.
-fn project(ts7: bool) -> (tempfile::TempDir, PathBuf) {
+/// `None` (the test skips, loudly) only when npm cannot reach the registry.
+fn project(test: &str, ts7: bool) -> Option<(tempfile::TempDir, PathBuf)> {
+    let (shared, ts7_modules) = support::npm_installs_or_skip(test, ts7)?;
     let tmp = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(tmp.path()).unwrap().join("app");
     base(&root);
-    let shared = support::npm_node_modules();
     link(&shared.join("convex"), &root.join("node_modules/convex"));
     if ts7 {
-        let ts7 = support::npm_ts7_node_modules();
+        let ts7 = ts7_modules;
         link(
             &ts7.join("typescript"),
             &root.join("node_modules/typescript"),
@@ -103,7 +104,7 @@ fn project(ts7: bool) -> (tempfile::TempDir, PathBuf) {
             &root.join("node_modules/typescript"),
         );
     }
-    (tmp, root)
+    Some((tmp, root))
 }
 
 /// One edit of the series, with the verdict a fresh `tsc` must give.
@@ -300,7 +301,14 @@ async fn differential(ts7: bool) {
         eprintln!("skipped: node is not installed");
         return;
     }
-    let (_tmp, root) = project(ts7);
+    let test = if ts7 {
+        "the TypeScript 7 differential"
+    } else {
+        "the TypeScript 5 differential"
+    };
+    let Some((_tmp, root)) = project(test, ts7) else {
+        return;
+    };
     let scripts = tempfile::tempdir().unwrap();
     let checker = warm_checker(&root, scripts.path());
     assert_eq!(
@@ -390,7 +398,12 @@ async fn a_config_the_checker_cannot_vouch_for_falls_back_to_tsc() {
     if !support::has_program("node") {
         return;
     }
-    let (_tmp, root) = project(false);
+    let Some((_tmp, root)) = project(
+        "a_config_the_checker_cannot_vouch_for_falls_back_to_tsc",
+        false,
+    ) else {
+        return;
+    };
     // Without `noEmit`, tsc would write JavaScript files: only tsc itself
     // may run then.
     write(
@@ -411,7 +424,9 @@ async fn dropping_the_checker_ends_its_process() {
     if !support::has_program("node") {
         return;
     }
-    let (_tmp, root) = project(false);
+    let Some((_tmp, root)) = project("dropping_the_checker_ends_its_process", false) else {
+        return;
+    };
     let scripts = tempfile::tempdir().unwrap();
     let checker = warm_checker(&root, scripts.path());
     assert!(checker.check(&root.join("convex"), false).await.is_some());
@@ -443,7 +458,12 @@ async fn a_remembered_pass_skips_the_compiler_until_something_changes() {
     if !support::has_program("node") {
         return;
     }
-    let (_tmp, root) = project(false);
+    let Some((_tmp, root)) = project(
+        "a_remembered_pass_skips_the_compiler_until_something_changes",
+        false,
+    ) else {
+        return;
+    };
     let cache = tempfile::tempdir().unwrap();
     let convex = root.join("convex");
     let out = RecordingOutput::default();
