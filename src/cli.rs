@@ -87,7 +87,7 @@ pub enum Command {
     /// Show insights about your deployment
     Insights(Forwarded),
     /// Manage the Model Context Protocol server for Convex [BETA]
-    Mcp(Forwarded),
+    Mcp(commands::mcp::Args),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
     AiFiles(commands::ai_files::Args),
@@ -118,7 +118,6 @@ const FORWARDED_COMMANDS: &[&str] = &[
     "project",
     "function-spec",
     "insights",
-    "mcp",
     "init",
     "reinit",
     "deployments",
@@ -280,6 +279,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Mcp(args) => commands::mcp::run(args),
         C::Run(_)
         | C::Import(_)
         | C::Logs(_)
@@ -289,7 +289,6 @@ pub fn run(command: Command) -> ExitCode {
         | C::Project(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
-        | C::Mcp(_)
         | C::Init(_)
         | C::Reinit(_)
         | C::Deployments(_)

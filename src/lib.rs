@@ -41,6 +41,7 @@ pub mod fsutil;
 pub mod global_config;
 pub mod http;
 pub mod local_backend;
+pub mod mcp;
 pub mod output;
 pub mod project;
 pub mod push;

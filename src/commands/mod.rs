@@ -14,6 +14,7 @@ pub mod dev;
 pub mod docs;
 pub mod login;
 pub mod logout;
+pub mod mcp;
 pub mod typecheck;
 pub mod update;
 
