@@ -28,6 +28,8 @@ Scenarios:
   deploy_unchanged a second deploy of `basic` against a server that already has its modules
                    (also checks that our start_push uploads no module source)
   dev_save_ready   `convex dev` running; time from saving a function file to "Convex functions ready"
+  export_small     `convex export --path snapshot.zip` with a dev deploy key: request, three export states
+                   over the sync WebSocket, download of a 64 KiB ZIP (checks the file arrived whole)
 """
 
 import argparse
@@ -271,12 +273,46 @@ def scenario_deploy_unchanged(cli):
     return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
 
 
+EXPORT_TS = "1700000000123456789"
+
+
+def scenario_export_small(cli):
+    import base64
+    import random
+    body = b"PK\x03\x04" + random.Random(7).randbytes(64 * 1024)
+    start_ts = {"$integer": "Fc2FPf6clxc="}  # EXPORT_TS
+    states = [{"_id": "e1", "_creationTime": 1700000000000.0, "state": "requested"},
+              {"_id": "e1", "_creationTime": 1700000000000.0, "state": "in_progress", "start_ts": start_ts},
+              {"_id": "e1", "_creationTime": 1700000000000.0, "state": "completed", "start_ts": start_ts,
+               "complete_ts": start_ts, "zip_object_key": "exports/e1.zip"}]
+    routes = [
+        {"method": "POST", "path": "/api/export/request/zip", "json": {}},
+        {"method": "GET", "path_regex": "/api/[^/]+/sync",
+         "sync": {"queries": {"_system/cli/exports:getLatest": states}}},
+        {"method": "GET", "path": "/api/export/zip/" + EXPORT_TS,
+         "body_base64": base64.b64encode(body).decode()},
+    ]
+    box = Sandbox(routes=routes)
+    target = os.path.join(box.project, "snapshot.zip")
+
+    def check(records):
+        try:
+            with open(target, "rb") as f:
+                got = f.read()
+        except OSError as e:
+            return "no snapshot.zip: %s" % e
+        return None if got == body else "snapshot.zip differs from the served ZIP"
+
+    return box, cli + ["export", "--path", "snapshot.zip"], box.project, box.env({"CONVEX_DEPLOY_KEY": DEV_KEY}), check
+
+
 SCENARIOS = {
     "version": scenario_version,
     "token_create": scenario_token_create,
     "deploy_small": deploy_scenario(0),
     "deploy_100": deploy_scenario(100),
     "deploy_unchanged": scenario_deploy_unchanged,
+    "export_small": scenario_export_small,
 }
 
 

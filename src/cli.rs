@@ -2,8 +2,10 @@
 //! the `Args` struct of its command module.
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment token create|delete`. Every other
-//! command of the official CLI is declared as a [`Forwarded`] stub so that
+//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
+//! `update`, `ai-files`, `export`, `import`, and the hidden `init`,
+//! `reinit`, `deployments`, `auth`, `typecheck`. Every other command of the
+//! official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
 //!
@@ -59,11 +61,13 @@ pub enum Command {
     Deployment(commands::deployment::Args),
     /// Generate backend type definitions
     Codegen(commands::codegen::Args),
+    /// Export data from your deployment to a ZIP file
+    Export(commands::export::Args),
+    /// Import data from a file to your deployment
+    Import(commands::import::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(Forwarded),
-    /// Import data from a file to your deployment
-    Import(Forwarded),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
     Dashboard(commands::dashboard::Args),
@@ -71,14 +75,12 @@ pub enum Command {
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
     Logs(Forwarded),
-    /// Export data from your deployment to a ZIP file
-    Export(Forwarded),
     /// Set and view environment variables
     Env(Forwarded),
     /// List tables and print data from your database
     Data(Forwarded),
     /// Manage projects
-    Project(Forwarded),
+    Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
@@ -92,11 +94,11 @@ pub enum Command {
     #[command(name = "ai-files")]
     AiFiles(commands::ai_files::Args),
     #[command(hide = true)]
-    Init(Forwarded),
+    Init(commands::init::Args),
     #[command(hide = true)]
-    Reinit(Forwarded),
+    Reinit(commands::reinit::Args),
     #[command(hide = true)]
-    Deployments(Forwarded),
+    Deployments(commands::deployments::Args),
     #[command(hide = true)]
     Typecheck(commands::typecheck::Args),
     #[command(hide = true)]
@@ -110,17 +112,11 @@ pub enum Command {
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
     "run",
-    "import",
     "logs",
-    "export",
     "env",
     "data",
-    "project",
     "function-spec",
     "insights",
-    "init",
-    "reinit",
-    "deployments",
     "network-test",
     "integration",
     "codegen",
@@ -273,6 +269,10 @@ pub fn run(command: Command) -> ExitCode {
         C::Logout(args) => commands::logout::run(args),
         C::Deployment(args) => commands::deployment::run(args),
         C::Codegen(args) => commands::codegen::run(args),
+        C::Project(args) => commands::project::run(args),
+        C::Init(args) => commands::init::run(args),
+        C::Reinit(args) => commands::reinit::run(args),
+        C::Deployments(args) => commands::deployments::run(args),
         C::Dashboard(args) => commands::dashboard::run(args),
         C::Docs(args) => commands::docs::run(args),
         C::Update(args) => commands::update::run(args),
@@ -280,18 +280,14 @@ pub fn run(command: Command) -> ExitCode {
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
         C::Mcp(args) => commands::mcp::run(args),
+        C::Export(args) => commands::export::run(args),
+        C::Import(args) => commands::import::run(args),
         C::Run(_)
-        | C::Import(_)
         | C::Logs(_)
-        | C::Export(_)
         | C::Env(_)
         | C::Data(_)
-        | C::Project(_)
         | C::FunctionSpec(_)
         | C::Insights(_)
-        | C::Init(_)
-        | C::Reinit(_)
-        | C::Deployments(_)
         | C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };

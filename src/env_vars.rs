@@ -97,6 +97,10 @@ pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
 pub const USERPROFILE: &str = "USERPROFILE";
 
 // Push pipeline and `deploy` (build-environment detection).
+// `import`.
+/// Size in bytes of the parts `import` uploads (default 5 MiB).
+pub const CONVEX_IMPORT_CHUNK_SIZE: &str = "CONVEX_IMPORT_CHUNK_SIZE";
+
 /// Overrides the esbuild binary the bundler runs.
 pub const ESBUILD_BINARY_PATH: &str = "ESBUILD_BINARY_PATH";
 /// Tables with at least this many documents make index deletions ask first.
@@ -244,6 +248,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         CONVEX_MIN_BYTES_FOR_SCHEMA_WALK_WARNING,
         "slow schema validation threshold (bytes)",
+    ),
+    (
+        CONVEX_IMPORT_CHUNK_SIZE,
+        "`import`: upload part size in bytes (parseInt)",
     ),
     (VERCEL_ENV, "Vercel environment (`production`, ...)"),
     (VERCEL_GIT_COMMIT_REF, "Vercel branch"),

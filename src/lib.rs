@@ -14,6 +14,7 @@
 //! - `global_config`: `~/.convex`, `~/.cache/convex` and `config.json`.
 //! - `credentials`: the one place a deployment and a credential are chosen.
 //! - `http`: the one HTTP client (management API, deployment API, version API).
+//! - `jsfmt`: numbers, JSON and `Intl` formats as the official CLI's JavaScript prints them.
 //! - `output`, `error`: stderr lines, spinners, prompts; exit codes.
 //! - `forward`: non-native commands run the project's own official CLI.
 //! - `project`: `convex.json`, `package.json` and the functions directory.
@@ -21,6 +22,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
 pub mod ai_files;
@@ -40,11 +42,13 @@ pub mod forward;
 pub mod fsutil;
 pub mod global_config;
 pub mod http;
+pub mod jsfmt;
 pub mod local_backend;
 pub mod mcp;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod snapshot;
 pub mod sync;
 pub mod values;
 pub mod watch;

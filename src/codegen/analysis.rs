@@ -171,50 +171,12 @@ pub struct Visibility {
     pub kind: String,
 }
 
-/// The entries of a JSON object in the order JavaScript enumerates them:
-/// keys that are array indices first, ascending, then the rest as written.
-pub fn js_entries(map: &serde_json::Map<String, Value>) -> Vec<(&str, &Value)> {
-    let mut indices: Vec<(u32, &str, &Value)> = Vec::new();
-    let mut others = Vec::new();
-    for (key, value) in map {
-        match array_index(key) {
-            Some(i) => indices.push((i, key, value)),
-            None => others.push((key.as_str(), value)),
-        }
-    }
-    indices.sort_by_key(|(i, _, _)| *i);
-    indices
-        .into_iter()
-        .map(|(_, k, v)| (k, v))
-        .chain(others)
-        .collect()
-}
-
-/// `Some(n)` if `key` is the canonical decimal form of an integer below 2^32 - 1.
-pub fn array_index(key: &str) -> Option<u32> {
-    if key.is_empty() || (key.len() > 1 && key.starts_with('0')) {
-        return None;
-    }
-    if !key.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    key.parse::<u32>().ok().filter(|n| *n != u32::MAX)
-}
+pub use crate::jsfmt::{array_index, js_entries};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn javascript_key_order_puts_indices_first() {
-        let value = json!({"b": 1, "2": 2, "a": 3, "1": 4, "01": 5});
-        let keys: Vec<&str> = js_entries(value.as_object().unwrap())
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        assert_eq!(keys, ["1", "2", "b", "a", "01"]);
-    }
 
     #[test]
     fn reads_the_mock_servers_default_analysis() {

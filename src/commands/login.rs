@@ -143,7 +143,7 @@ fn login(args: Args) -> Result<()> {
             output::success(
                 "This device has previously been authorized and is ready for use with Convex.",
             );
-            return handle_linking_deployments(&ctx, args.link_deployments);
+            return handle_linking_deployments(&ctx, args.link_deployments).await;
         }
         if !args.force
             && args.check_login
@@ -152,7 +152,7 @@ fn login(args: Args) -> Result<()> {
             return Err(fail("You are not logged in."));
         }
         perform_login(&ctx, &args).await?;
-        handle_linking_deployments(&ctx, args.link_deployments)
+        handle_linking_deployments(&ctx, args.link_deployments).await
     })
 }
 
@@ -601,42 +601,41 @@ async fn join_vercel_teams(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// After login: offer to link anonymous (account-less) deployments.
-fn handle_linking_deployments(ctx: &Context, interactive: bool) -> Result<()> {
+/// After login: offer to link anonymous (account-less) deployments to the
+/// account (the official `handleLinkingDeployments`). This directory's own
+/// anonymous deployment comes first; otherwise the legacy ones kept in the
+/// home folder, all at once after one question, or one by one with
+/// `--link-deployments`. Every path asks, so it needs a terminal.
+async fn handle_linking_deployments(ctx: &Context, interactive: bool) -> Result<()> {
     if !crate::credentials::anonymous_allowed(&ctx.env) {
         return Ok(());
     }
-    let not_native = || {
-        output::message(
-            "Linking anonymous deployments is not built into this native CLI yet. \
-             Run `npx convex login --link-deployments` with the official CLI to link them.",
-        );
+    let not_now = |what: &str| {
+        output::message(&format!(
+            "Not linking your existing {what}. If you want to link it later, run `npx convex login --link-deployments`."
+        ));
+        output::message(&format!(
+            "Visit {} or run `npx convex dev` to get started with your new account.",
+            ctx.dashboard_host()
+        ));
     };
     if let Some((name, _)) = local_state::load_project_local_config(&ctx.cwd)
         && name.starts_with("anonymous-")
     {
-        if output::prompt_yes_no(
+        if !output::prompt_yes_no(
             &format!(
                 "Would you like to link your existing deployment to your account? (\"{name}\")"
             ),
             Some(true),
         )? {
-            not_native();
+            not_now("deployment");
+            return Ok(());
         }
+        let dashboard_url = link_single_deployment(ctx, &name, Some(&name), None).await?;
+        output::success(&format!("Visit {dashboard_url} to get started."));
         return Ok(());
     }
-    let root = local_state::legacy_state_root(&ctx.dirs, LocalDeploymentKind::Anonymous);
-    let mut legacy: Vec<String> = std::fs::read_dir(&root)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("anonymous-"))
-                .filter(|n| local_state::load_config_from_dir(&root.join(n)).is_some())
-                .collect()
-        })
-        .unwrap_or_default();
-    legacy.sort();
+    let legacy = legacy_anonymous_deployments(ctx);
     if legacy.is_empty() {
         if interactive {
             output::message(
@@ -645,26 +644,141 @@ fn handle_linking_deployments(ctx: &Context, interactive: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let question = if legacy.len() == 1 {
-        format!(
-            "Would you like to link your existing deployment to your account? (\"{}\")",
-            legacy[0]
-        )
-    } else {
-        let mut q = format!(
-            "You have {} existing deployments. Would you like to link them to your account?\n\nDeployments:",
-            legacy.len()
-        );
-        for name in &legacy {
-            q.push_str(&format!("\n- {name}"));
-        }
-        q.push_str("\n\nYou can alternatively run `npx convex login --link-deployments` to interactively choose which deployments to add.");
-        q
+    let selection = crate::credentials::get_deployment_selection(
+        ctx,
+        &crate::credentials::SelectionFlags::default(),
+    )
+    .await?;
+    let configured = match &selection {
+        crate::credentials::DeploymentSelection::Anonymous {
+            deployment_name, ..
+        } => deployment_name.clone(),
+        _ => None,
     };
-    if output::prompt_yes_no(&question, Some(true))? {
-        not_native();
+    if !interactive {
+        let question = if legacy.len() == 1 {
+            format!(
+                "Would you like to link your existing deployment to your account? (\"{}\")",
+                legacy[0]
+            )
+        } else {
+            let mut q = format!(
+                "You have {} existing deployments. Would you like to link them to your account?\n\nDeployments:",
+                legacy.len()
+            );
+            for name in &legacy {
+                q.push_str(&format!("\n- {name}"));
+            }
+            q.push_str("\n\nYou can alternatively run `npx convex login --link-deployments` to interactively choose which deployments to add.");
+            q
+        };
+        if !output::prompt_yes_no(&question, Some(true))? {
+            not_now("deployments");
+            return Ok(());
+        }
+        let (team, _) = crate::commands::dev::configure::choose_team(
+            ctx,
+            None,
+            "Choose a team for your deployments:",
+        )
+        .await?;
+        let mut dashboard_url = format!("{}/t/{}", ctx.dashboard_host(), team.slug);
+        for name in &legacy {
+            let url =
+                link_single_deployment(ctx, name, configured.as_deref(), Some(&team.slug)).await?;
+            if Some(name.as_str()) == configured.as_deref() {
+                dashboard_url = url;
+            }
+        }
+        output::success(&format!(
+            "Successfully linked your deployments! Visit {dashboard_url} to get started."
+        ));
+        return Ok(());
     }
-    Ok(())
+    loop {
+        let remaining = legacy_anonymous_deployments(ctx);
+        if remaining.is_empty() {
+            output::message("All deployments have been linked.");
+            return Ok(());
+        }
+        let mut list = format!(
+            "You have {} existing deployments.\n\nDeployments:",
+            remaining.len()
+        );
+        for name in &remaining {
+            list.push_str(&format!("\n- {name}"));
+        }
+        output::message(&list);
+        let picked = output::prompt_select(
+            "Which deployment would you like to link to your account?",
+            &remaining,
+            0,
+        )?;
+        link_single_deployment(ctx, &remaining[picked], configured.as_deref(), None).await?;
+        if !output::prompt_yes_no("Would you like to link another deployment?", Some(true))? {
+            return Ok(());
+        }
+    }
+}
+
+/// The anonymous deployments kept in the home folder, by name.
+fn legacy_anonymous_deployments(ctx: &Context) -> Vec<String> {
+    crate::local_backend::list_legacy_deployments(&ctx.dirs, LocalDeploymentKind::Anonymous)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// Link one anonymous deployment: pick the team (unless given) and a new or
+/// existing project, move the deployment into it, and when it is the one
+/// `CONVEX_DEPLOYMENT` names, point `.env.local` at its new name. Returns
+/// its dashboard URL.
+async fn link_single_deployment(
+    ctx: &Context,
+    name: &str,
+    configured: Option<&str>,
+    team_slug: Option<&str>,
+) -> Result<String> {
+    use crate::commands::dev::{DevDeploymentMode, configure, env_setup};
+    let (team, _) =
+        configure::choose_team(ctx, team_slug, "Choose a team for your deployment:").await?;
+    let project = configure::select_project(
+        ctx,
+        &configure::ConfigureOptions {
+            chosen: Some(crate::local_backend::ChosenConfiguration::Ask),
+            team: Some(team.slug.clone()),
+            dev_deployment: Some(DevDeploymentMode::Local),
+            default_project_name: Some(name.strip_prefix("anonymous-").unwrap_or(name).to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let backends = crate::local_backend::LocalBackends::from_context(ctx)?;
+    let control_plane = crate::local_backend::ManagementControlPlane::new(ctx.management()?);
+    let linked = backends
+        .link_anonymous_deployment(name, &team.slug, &project.project_slug, &control_plane)
+        .await?;
+    if Some(name) == configured {
+        env_setup::save_deployment_selection(
+            ctx,
+            &crate::credentials::DeploymentFields {
+                deployment_name: linked.deployment_name.clone(),
+                deployment_type: crate::credentials::DeploymentType::Local,
+                team_slug: Some(team.slug.clone()),
+                project_slug: Some(linked.project_slug.clone()),
+                reference: None,
+                is_default: false,
+            },
+            &linked.url,
+            None,
+            configured,
+        )?;
+    }
+    Ok(format!(
+        "{}/d/{}",
+        ctx.dashboard_host(),
+        linked.deployment_name
+    ))
 }
 
 fn status() -> Result<()> {

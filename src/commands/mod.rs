@@ -10,11 +10,18 @@ pub mod codegen;
 pub mod dashboard;
 pub mod deploy;
 pub mod deployment;
+pub mod deployments;
 pub mod dev;
 pub mod docs;
+pub mod export;
+pub mod import;
+pub mod init;
 pub mod login;
 pub mod logout;
 pub mod mcp;
+pub mod one_off;
+pub mod project;
+pub mod reinit;
 pub mod typecheck;
 pub mod update;
 
@@ -100,16 +107,51 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Run an async command body on a fresh current-thread runtime, turning
-/// Ctrl-C into [`crate::error::Interrupted`] (exit 130).
+/// Ctrl-C into [`crate::error::Interrupted`] (exit 130) — unless the body
+/// holds a [`CtrlCClaim`] at that moment: then the body handles Ctrl-C itself
+/// (to end a wait with its own message) and runs to its end.
 pub fn block_on<F>(future: F) -> anyhow::Result<()>
 where
     F: std::future::Future<Output = anyhow::Result<()>>,
 {
     let rt = runtime()?;
     rt.block_on(async {
-        tokio::select! {
-            result = future => result,
-            _ = tokio::signal::ctrl_c() => Err(crate::error::Interrupted.into()),
+        tokio::pin!(future);
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut future => return result,
+                _ = tokio::signal::ctrl_c() => {
+                    if CTRL_C_CLAIMS.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return Err(crate::error::Interrupted.into());
+                    }
+                }
+            }
         }
     })
+}
+
+static CTRL_C_CLAIMS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// While alive, Ctrl-C does not end [`block_on`]'s body: the holder listens
+/// for it (`tokio::signal::ctrl_c`) and ends its work itself.
+pub struct CtrlCClaim(());
+
+impl CtrlCClaim {
+    pub fn new() -> CtrlCClaim {
+        CTRL_C_CLAIMS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        CtrlCClaim(())
+    }
+}
+
+impl Default for CtrlCClaim {
+    fn default() -> Self {
+        CtrlCClaim::new()
+    }
+}
+
+impl Drop for CtrlCClaim {
+    fn drop(&mut self) {
+        CTRL_C_CLAIMS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }

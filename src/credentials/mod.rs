@@ -29,8 +29,9 @@ mod selection;
 pub mod selector;
 
 pub use resolve::{
-    Access, DeploymentCredentials, DeploymentFields, LoadOptions, check_access_to_project,
-    load_selected_deployment_credentials, provision_deployment,
+    Access, DeploymentCredentials, DeploymentFields, LoadOptions, ProjectDetails,
+    check_access_to_project, load_selected_deployment_credentials, project_details,
+    provision_deployment,
 };
 pub use selection::{
     build_environment, configured_deployment_type, get_deployment_selection,

@@ -67,10 +67,29 @@ pub(crate) struct KeySlugs {
 }
 
 /// A project record from the platform API.
-pub(crate) struct ProjectDetails {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectDetails {
     pub id: Option<i64>,
     pub slug: String,
     pub team_slug: String,
+    pub team_id: Option<i64>,
+}
+
+impl ProjectDetails {
+    /// The id as a path segment (`undefined` when the record had none, as
+    /// the official CLI's template strings write it).
+    pub fn id_segment(&self) -> String {
+        self.id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "undefined".into())
+    }
+
+    /// The team id as a path segment.
+    pub fn team_id_segment(&self) -> String {
+        self.team_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "undefined".into())
+    }
 }
 
 fn str_field(v: &Value, name: &str) -> Option<String> {
@@ -189,16 +208,15 @@ async fn require_access(ctx: &Context, target: &ProjectSelection) -> Result<(Str
     }
 }
 
-/// The project record behind a project selection (platform API).
-pub(crate) async fn project_details(
-    ctx: &Context,
-    target: &ProjectSelection,
-) -> Result<ProjectDetails> {
+/// The project record behind a project selection (platform API; the
+/// official `getProjectDetails`).
+pub async fn project_details(ctx: &Context, target: &ProjectSelection) -> Result<ProjectDetails> {
     let management = ctx.management()?;
     let parse = |v: Option<Value>| -> Result<ProjectDetails> {
         let v = v.unwrap_or(Value::Null);
         Ok(ProjectDetails {
             id: v.get("id").and_then(|x| x.as_i64()),
+            team_id: v.get("teamId").and_then(|x| x.as_i64()),
             slug: str_field(&v, "slug").unwrap_or_default(),
             team_slug: str_field(&v, "teamSlug").unwrap_or_default(),
         })

@@ -27,6 +27,7 @@ mod version;
 pub mod websocket;
 
 pub use deployment::{DeploymentClient, DeploymentRequest, RetryPolicy};
+pub(crate) use error::describe as describe_error;
 pub use error::{FetchError, StatusError};
 pub use management::ManagementClient;
 pub use retry::{MAX_RETRIES, delay_override, retry_delay};

@@ -76,6 +76,35 @@ pub fn save_deployment_config(
     Ok(dir)
 }
 
+/// [`save_deployment_config`] for a config whose key order is the caller's
+/// (the official CLI writes `JSON.stringify({...config, deploymentName})`,
+/// so the order depends on how the object was built): `fields` as given,
+/// then `deploymentName` (in place when `fields` has it).
+pub fn save_deployment_config_fields(
+    dirs: &ConvexDirs,
+    project_dir: &Path,
+    kind: LocalDeploymentKind,
+    deployment_name: &str,
+    mut fields: serde_json::Map<String, serde_json::Value>,
+) -> Result<PathBuf> {
+    fields.insert(
+        "deploymentName".into(),
+        serde_json::Value::String(deployment_name.to_string()),
+    );
+    let text = serde_json::Value::Object(fields).to_string();
+    // It must read back as a config before it replaces one.
+    serde_json::from_str::<LocalDeploymentConfig>(&text)
+        .context("The local deployment's configuration is incomplete")?;
+    let dir = dirs.deployment_state_dir(project_dir, kind, deployment_name);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("Could not create the folder {}", dir.display()))?;
+    ensure_dot_convex_gitignore(project_dir)?;
+    let file = dir.join("config.json");
+    write_atomic(&file, text.as_bytes(), Some(0o600))
+        .with_context(|| format!("Could not write {}", file.display()))?;
+    Ok(dir)
+}
+
 /// Writes `<project>/.convex/.gitignore` (`/*`) when `.convex/` exists and has
 /// none, so local state is never committed.
 pub fn ensure_dot_convex_gitignore(project_dir: &Path) -> Result<()> {

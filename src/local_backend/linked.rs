@@ -201,6 +201,62 @@ impl LocalBackends {
         Ok(handle)
     }
 
+    /// A new local deployment for a cloud project, registered but not
+    /// started (`deployment create local`): the latest backend (downloaded
+    /// if needed), free ports, `local_deployment/start`, a new instance
+    /// secret and admin key, and its `config.json` in the project.
+    pub async fn register_new_local_deployment(
+        &self,
+        team_slug: &str,
+        project_slug: &str,
+        cloud_project_id: Option<i64>,
+        control_plane: &dyn LocalDeploymentControlPlane,
+    ) -> Result<RegisteredLocalDeployment> {
+        output::start_spinner("Downloading local backend...");
+        let binary = self.ensure_binary(BinaryVersion::Latest).await?;
+        let ports = choose_ports(PortChoice::default(), PortChoice::default())?;
+        output::start_spinner("Registering local deployment...");
+        let registered = control_plane
+            .start(StartLocalDeployment {
+                port: ports.cloud,
+                project_slug: project_slug.to_string(),
+                team_slug: team_slug.to_string(),
+                instance_name: None,
+            })
+            .await?;
+        let credentials = self
+            .generate_credentials(&registered.deployment_name)
+            .await?;
+        // Keys in the official CLI's order for a new local deployment.
+        let mut fields = serde_json::Map::new();
+        fields.insert("backendVersion".into(), binary.version.clone().into());
+        fields.insert(
+            "ports".into(),
+            serde_json::json!({"cloud": ports.cloud, "site": ports.site}),
+        );
+        fields.insert("adminKey".into(), credentials.admin_key.clone().into());
+        fields.insert(
+            "instanceSecret".into(),
+            credentials.instance_secret.clone().into(),
+        );
+        if let Some(id) = cloud_project_id {
+            fields.insert("cloudProjectId".into(), id.into());
+        }
+        super::save_deployment_config_fields(
+            &self.dirs,
+            &self.project_dir,
+            LocalDeploymentKind::Local,
+            &registered.deployment_name,
+            fields,
+        )?;
+        output::stop_spinner();
+        Ok(RegisteredLocalDeployment {
+            deployment_name: registered.deployment_name,
+            ports,
+            admin_key: credentials.admin_key,
+        })
+    }
+
     /// The saved linked deployment of this project: the project-local one
     /// if its name fits `local-<team>-<project>` (`-` → `_`), else the first
     /// legacy one whose name starts so.
@@ -290,6 +346,24 @@ impl LocalDeploymentHandle {
                 tokio::time::sleep(ACTIVITY_INTERVAL).await;
             }
         }));
+    }
+}
+
+/// A local deployment [`LocalBackends::register_new_local_deployment`] made.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegisteredLocalDeployment {
+    pub deployment_name: String,
+    pub ports: super::LocalPorts,
+    pub admin_key: String,
+}
+
+impl std::fmt::Debug for RegisteredLocalDeployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the admin key.
+        f.debug_struct("RegisteredLocalDeployment")
+            .field("deployment_name", &self.deployment_name)
+            .field("ports", &self.ports)
+            .finish_non_exhaustive()
     }
 }
 

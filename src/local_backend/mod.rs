@@ -48,13 +48,14 @@
 //! `/instance_name` probes and downloads carry none. Health probes go to
 //! `http://127.0.0.1:<port>` through the same client.
 //!
-//! Not done: moving an anonymous deployment into a project (`login`'s link
-//! flow).
+//! * Moving an anonymous deployment into a project (`login`'s link flow):
+//!   [`LocalBackends::link_anonymous_deployment`].
 
 mod anonymous;
 mod config;
 mod dashboard;
 mod download;
+mod link;
 mod linked;
 mod paths;
 mod ports;
@@ -83,12 +84,17 @@ pub use anonymous::{
     AGENT_DEPLOYMENT_NAME, AnonymousOptions, DeploymentChoice, anonymous_deployment_name,
     is_anonymous_name,
 };
-pub use config::{config_file_text, ensure_anonymous_user_id, save_deployment_config};
+pub use config::{
+    config_file_text, ensure_anonymous_user_id, list_legacy_deployments, save_deployment_config,
+    save_deployment_config_fields,
+};
 pub use dashboard::{DEFAULT_DASHBOARD_PORT, LocalDashboard, saved_dashboard_url};
 pub use download::{BackendBinary, BinaryVersion};
+pub use link::LinkedAnonymousDeployment;
 pub use linked::{
     BoxFuture, DefaultEnvVars, LinkedLocalOptions, LocalDeploymentControlPlane,
-    ManagementControlPlane, StartLocalDeployment, StartedLocalDeployment, linked_deployment_prefix,
+    ManagementControlPlane, RegisteredLocalDeployment, StartLocalDeployment,
+    StartedLocalDeployment, linked_deployment_prefix,
 };
 pub use paths::{BackendDirs, PRODUCTION_PROVISION_HOST, release_asset_name};
 pub use ports::{DEFAULT_CLOUD_PORT, PortChoice, choose_ports, find_free_port, is_port_free};

@@ -191,6 +191,10 @@ fn every_write_is_atomic() {
             "src/local_backend/download.rs",
             "downloads into a private staging folder, then renames into place",
         ),
+        (
+            "src/local_backend/link.rs",
+            "moves a deployment's data: a rename, or a copy into a staging folder renamed into place",
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut offenders = Vec::new();

@@ -1,10 +1,11 @@
-//! `convex deployment ...`: `token create|delete` are native; `select`,
-//! `create`, `usage` and `usage-limits` run the project's own CLI.
+//! `convex deployment ...`: `select`, `create`, `token create|delete`,
+//! `usage` and `usage-limits`.
 
+pub mod create;
+pub mod select;
 pub mod token_create;
 pub mod token_delete;
-
-use crate::cli::Forwarded;
+pub mod usage;
 
 /// Manage deployments in your project.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,14 +20,14 @@ pub enum Sub {
     /// Manage access tokens
     Token(TokenArgs),
     /// Select the deployment to use when running commands
-    Select(Forwarded),
-    /// Create a new deployment
-    Create(Forwarded),
-    /// Show usage of a deployment
-    Usage(Forwarded),
-    /// Manage usage limits of a deployment
+    Select(select::Args),
+    /// Create a new deployment for a project
+    Create(create::Args),
+    /// Show current usage for each metric
+    Usage(usage::UsageArgs),
+    /// List and configure deployment usage limits
     #[command(name = "usage-limits")]
-    UsageLimits(Forwarded),
+    UsageLimits(usage::LimitsArgs),
 }
 
 /// Create and delete access tokens. Currently supports deploy keys.
@@ -51,14 +52,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             TokenSub::Create(a) => token_create::run(a),
             TokenSub::Delete(a) => token_delete::run(a),
         },
-        Sub::Select(_) | Sub::Create(_) | Sub::Usage(_) | Sub::UsageLimits(_) => {
-            let code = crate::forward::forward_current_args();
-            if code == 0 {
-                Ok(())
-            } else {
-                Err(crate::error::Failure::silent(code).into())
-            }
-        }
+        Sub::Usage(a) => usage::run_usage(a),
+        Sub::UsageLimits(a) => usage::run_limits(a),
+        Sub::Select(a) => select::run(a),
+        Sub::Create(a) => create::run(a),
     }
 }
 

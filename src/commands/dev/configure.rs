@@ -36,6 +36,8 @@ pub struct ConfigureOptions {
     pub project: Option<String>,
     pub dev_deployment: Option<DevDeploymentMode>,
     pub login: login::AuthOverrides,
+    /// The suggested name of a new project (default: the folder's name).
+    pub default_project_name: Option<String>,
 }
 
 /// The deployment `dev` works against.
@@ -56,6 +58,63 @@ impl Target {
             fields: credentials.fields,
             local: None,
         }
+    }
+}
+
+/// `GET /api/v1/get_canonical_urls`: the deployment's public cloud URL and
+/// HTTP-actions URL (either may be missing from the answer).
+pub(crate) async fn canonical_urls(
+    ctx: &Context,
+    url: &str,
+    admin_key: &str,
+) -> Result<(Option<String>, Option<String>)> {
+    let canonical = ctx
+        .deployment_client(url, admin_key)?
+        .send_json(&crate::http::DeploymentRequest::new(
+            reqwest::Method::GET,
+            "/api/v1/get_canonical_urls",
+        ))
+        .await?
+        .unwrap_or(Value::Null);
+    let field = |name: &str| {
+        canonical
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Ok((field("convexCloudUrl"), field("convexSiteUrl")))
+}
+
+/// After [`credentials_or_configure`] (the rest of the official
+/// `deploymentCredentialsOrConfigure`, shared by `dev` and `init`): fetch
+/// the canonical URLs and save the deployment in `.env.local` (or, for
+/// self-hosted deployments and `--url`, only the URL variables).
+pub(crate) async fn save_configured_target(
+    ctx: &Context,
+    selection: &DeploymentSelection,
+    url: &str,
+    admin_key: &str,
+    fields: Option<&DeploymentFields>,
+) -> Result<()> {
+    let (canonical_url, site_url) = canonical_urls(ctx, url, admin_key).await?;
+    match fields {
+        Some(fields) => {
+            // Cloud deployments: the canonical URL goes into the app's env.
+            let app_url = if fields.deployment_type.is_local() {
+                url.to_string()
+            } else {
+                canonical_url.unwrap_or_else(|| url.to_string())
+            };
+            let existing = selection.name_and_type().and_then(|(name, _)| name);
+            super::env_setup::save_deployment_selection(
+                ctx,
+                fields,
+                &app_url,
+                site_url.as_deref(),
+                existing.as_deref(),
+            )
+        }
+        None => super::env_setup::update_env_for_url(&ctx.cwd, url, site_url.as_deref()),
     }
 }
 
@@ -308,10 +367,10 @@ fn init_convex_folder(ctx: &Context) -> Result<()> {
 }
 
 /// What the user picked or created.
-struct ChosenProject {
-    team_slug: String,
-    project_slug: String,
-    dev_deployment: DevDeploymentMode,
+pub(crate) struct ChosenProject {
+    pub team_slug: String,
+    pub project_slug: String,
+    pub dev_deployment: DevDeploymentMode,
 }
 
 async fn choose_project(
@@ -364,7 +423,12 @@ async fn choose_project(
     Ok(Target::from_credentials(creds))
 }
 
-async fn select_project(ctx: &Context, options: &ConfigureOptions) -> Result<ChosenProject> {
+/// Create a new project or pick an existing one (the official
+/// `selectProject`).
+pub(crate) async fn select_project(
+    ctx: &Context,
+    options: &ConfigureOptions,
+) -> Result<ChosenProject> {
     let new = match options.chosen {
         Some(ChosenConfiguration::New) => true,
         Some(ChosenConfiguration::Existing) => false,
@@ -404,15 +468,36 @@ fn is_truthy(value: &Value) -> bool {
     }
 }
 
-struct Team {
-    id: Value,
-    slug: String,
-    default_region: Option<String>,
+/// A team of the account (`GET /api/teams`).
+pub(crate) struct Team {
+    pub id: Value,
+    pub slug: String,
+    pub default_region: Option<String>,
+}
+
+impl Team {
+    /// The id as a path segment.
+    pub fn id_segment(&self) -> String {
+        match &self.id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// `GET /api/teams`; `--team` must name one; a single team is used without
 /// asking; otherwise the user picks (terminal only).
 async fn validate_or_select_team(ctx: &Context, team: Option<&str>) -> Result<(Team, bool)> {
+    choose_team(ctx, team, "Team:").await
+}
+
+/// [`validate_or_select_team`] with the question to ask (the official
+/// `validateOrSelectTeam`). Returns the team and whether the user picked it.
+pub(crate) async fn choose_team(
+    ctx: &Context,
+    team: Option<&str>,
+    question: &str,
+) -> Result<(Team, bool)> {
     let teams = ctx
         .management()?
         .big_brain_get("teams")
@@ -445,7 +530,7 @@ async fn validate_or_select_team(ctx: &Context, team: Option<&str>) -> Result<(T
         .iter()
         .map(|t| format!("{} ({})", str_of(t, "name"), str_of(t, "slug")))
         .collect();
-    let picked = output::prompt_select("Team:", &choices, 0)?;
+    let picked = output::prompt_select(question, &choices, 0)?;
     Ok((parse(&teams[picked]), true))
 }
 
@@ -543,13 +628,22 @@ async fn select_region(ctx: &Context, team: &Team) -> Result<Option<String>> {
     if let Some(region) = &team.default_region {
         return Ok(Some(region.clone()));
     }
-    let id = match &team.id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let region = prompt_region(ctx, &team.id_segment(), "dev").await?;
+    tip();
+    Ok(region)
+}
+
+/// Ask where a new `deployment_type` deployment should run, among the
+/// team's available regions (`GET /v1/teams/<id>/list_deployment_regions`;
+/// terminal only). `None` when the team has no region available.
+pub(crate) async fn prompt_region(
+    ctx: &Context,
+    team_id: &str,
+    deployment_type: &str,
+) -> Result<Option<String>> {
     let regions = ctx
         .management()?
-        .platform_get(&format!("/teams/{id}/list_deployment_regions"), &[])
+        .platform_get(&format!("/teams/{team_id}/list_deployment_regions"), &[])
         .await?
         .and_then(|v| v.get("items").and_then(Value::as_array).cloned())
         .unwrap_or_default();
@@ -566,8 +660,11 @@ async fn select_region(ctx: &Context, team: &Team) -> Result<Option<String>> {
         .collect();
     available.sort_by_key(|(_, name)| ORDER.iter().position(|o| o == name).unwrap_or(ORDER.len()));
     let choices: Vec<String> = available.iter().map(|(d, _)| d.clone()).collect();
-    let picked = output::prompt_select("Where should this dev deployment run?", &choices, 0)?;
-    tip();
+    let picked = output::prompt_select(
+        &format!("Where should this {deployment_type} deployment run?"),
+        &choices,
+        0,
+    )?;
     Ok(available.get(picked).map(|(_, name)| name.clone()))
 }
 
@@ -576,7 +673,16 @@ async fn select_new_project(ctx: &Context, options: &ConfigureOptions) -> Result
     let (project_name, chose_name) = match &options.project {
         Some(p) if !p.is_empty() => (p.clone(), false),
         _ => (
-            output::prompt_string("Project name:", Some(&cwd_name(ctx)))?,
+            output::prompt_string(
+                "Project name:",
+                Some(
+                    options
+                        .default_project_name
+                        .as_deref()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(&cwd_name(ctx)),
+                ),
+            )?,
             true,
         ),
     };

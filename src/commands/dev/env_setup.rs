@@ -101,24 +101,38 @@ impl WrittenUrls {
     }
 }
 
-/// Write the client URL and HTTP-actions URL variables (spec §7.3).
-/// `None` when the file cannot be updated safely (a warning says why).
-pub fn write_urls_to_env_file(
+/// The URL variables to write and the env file's new text (`new_text` is
+/// `None` when nothing changes).
+struct UrlPlan {
+    env_file: &'static str,
+    url_var: Option<String>,
+    site_url_var: Option<String>,
+    new_text: Option<String>,
+}
+
+/// Which URL variables to set where (spec §7.3), given what `.env.local`
+/// will hold (`env_local`: `None` when there is none). `None` when the file
+/// cannot be updated safely (a warning says why).
+fn plan_url_vars(
     project_root: &Path,
+    env_local: Option<&str>,
     url: &str,
     site_url: Option<&str>,
-) -> Result<Option<WrittenUrls>> {
+) -> Result<Option<UrlPlan>> {
     let names = environment::suggested_url_env_var_names(project_root);
-    let env_local = project_root.join(ENV_LOCAL);
     // Remix reads `.env`: use it when there is no `.env.local`.
     let remix = names.framework == Some("Remix");
-    let env_file = if env_local.exists() || !remix {
+    let env_file = if env_local.is_some() || !remix {
         ENV_LOCAL
     } else {
         ".env"
     };
     let path = project_root.join(env_file);
-    let existing = read_optional(&path)?;
+    let existing = if env_file == ENV_LOCAL {
+        env_local.map(str::to_string)
+    } else {
+        read_optional(&path)?
+    };
     let (url_var, site_url_var) = match &existing {
         None => (
             Some(names.convex_url.to_string()),
@@ -159,13 +173,32 @@ pub fn write_urls_to_env_file(
             updated = Some(text);
         }
     }
-    if let Some(text) = &updated {
-        write(&path, text)?;
-    }
-    Ok(Some(WrittenUrls {
-        env_file: env_file.to_string(),
+    Ok(Some(UrlPlan {
+        env_file,
         url_var,
         site_url_var,
+        new_text: updated,
+    }))
+}
+
+/// Write the client URL and HTTP-actions URL variables (spec §7.3).
+/// `None` when the file cannot be updated safely (a warning says why).
+pub fn write_urls_to_env_file(
+    project_root: &Path,
+    url: &str,
+    site_url: Option<&str>,
+) -> Result<Option<WrittenUrls>> {
+    let env_local = read_optional(&project_root.join(ENV_LOCAL))?;
+    let Some(plan) = plan_url_vars(project_root, env_local.as_deref(), url, site_url)? else {
+        return Ok(None);
+    };
+    if let Some(text) = &plan.new_text {
+        write(&project_root.join(plan.env_file), text)?;
+    }
+    Ok(Some(WrittenUrls {
+        env_file: plan.env_file.to_string(),
+        url_var: plan.url_var,
+        site_url_var: plan.site_url_var,
     }))
 }
 
@@ -193,18 +226,17 @@ pub fn gitignore_env_local(project_root: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// `CONVEX_DEPLOYMENT=<type>:<name> # team: <t>, project: <p>` in
-/// `.env.local`. Returns (wrote `.gitignore`, changed the variable compared
-/// with `existing`, the value the selection started from).
-pub fn write_deployment_env_var(
-    project_root: &Path,
+/// `.env.local` with `CONVEX_DEPLOYMENT=<type>:<name> # team: <t>, project:
+/// <p>` (and its comment line): the new text, `None` when it already says
+/// so.
+fn deployment_env_text(
+    current: Option<&str>,
     deployment_type: &DeploymentType,
     deployment_name: &str,
     team: Option<&str>,
     project: Option<&str>,
-    existing: Option<&str>,
-) -> Result<(bool, bool)> {
-    let path = project_root.join(ENV_LOCAL);
+    path: &Path,
+) -> Result<Option<String>> {
     let value = format!("{deployment_type}:{deployment_name}");
     let comment = match (team, project) {
         (Some(t), Some(p)) => Some(format!("team: {t}, project: {p}")),
@@ -216,18 +248,54 @@ pub fn write_deployment_env_var(
         comment_after_value: comment.as_deref(),
         comment_on_previous_line: Some(DEPLOYMENT_COMMENT),
     };
-    let current = read_optional(&path)?;
-    let Some(text) = changed_env_file(current.as_deref(), &edit).with_context(|| {
+    changed_env_file(current, &edit).with_context(|| {
         format!(
             "Cannot set {} in {}",
             env_vars::CONVEX_DEPLOYMENT,
             path.display()
         )
-    })?
+    })
+}
+
+/// Whether setting the deployment counts as a change the user should hear
+/// about: the file changed and the selection did not already name it
+/// (`existing` is sometimes given without its `<type>:` prefix).
+fn deployment_changed(
+    file_changed: bool,
+    deployment_type: &DeploymentType,
+    deployment_name: &str,
+    existing: Option<&str>,
+) -> bool {
+    let value = format!("{deployment_type}:{deployment_name}");
+    file_changed && existing != Some(deployment_name) && existing != Some(value.as_str())
+}
+
+/// `CONVEX_DEPLOYMENT=<type>:<name> # team: <t>, project: <p>` in
+/// `.env.local`. Returns (wrote `.gitignore`, changed the variable compared
+/// with `existing`, the value the selection started from).
+#[cfg(test)]
+pub fn write_deployment_env_var(
+    project_root: &Path,
+    deployment_type: &DeploymentType,
+    deployment_name: &str,
+    team: Option<&str>,
+    project: Option<&str>,
+    existing: Option<&str>,
+) -> Result<(bool, bool)> {
+    let path = project_root.join(ENV_LOCAL);
+    let current = read_optional(&path)?;
+    let Some(text) = deployment_env_text(
+        current.as_deref(),
+        deployment_type,
+        deployment_name,
+        team,
+        project,
+        &path,
+    )?
     else {
         return Ok((false, false));
     };
-    let changed = existing != Some(deployment_name) && existing != Some(value.as_str());
+    let changed = deployment_changed(true, deployment_type, deployment_name, existing);
     write(&path, &text)?;
     Ok((gitignore_env_local(project_root)?, changed))
 }
@@ -286,30 +354,69 @@ pub struct Configured<'a> {
 }
 
 /// Everything of spec §7 for a deployment with a name and type; `existing`
-/// is the deployment name the selection started from.
+/// is the deployment name the selection started from. Every change to
+/// `.env.local` (the deployment and the URL variables) is written at once,
+/// so a failure leaves the file as it was.
 pub fn update_env_and_config(
     project_root: &Path,
     target: &Configured,
     existing: Option<&str>,
 ) -> Result<()> {
     let config = ProjectConfig::read(project_root)?;
-    let (wrote_gitignore, changed_deployment) = if *target.deployment_type != DeploymentType::Prod {
-        write_deployment_env_var(
-            project_root,
+    let env_local_path = project_root.join(ENV_LOCAL);
+    let current = read_optional(&env_local_path)?;
+    let deployment_text = if *target.deployment_type != DeploymentType::Prod {
+        deployment_env_text(
+            current.as_deref(),
             target.deployment_type,
             target.deployment_name,
             target.team,
             target.project,
-            existing,
+            &env_local_path,
         )?
     } else {
-        (false, false)
+        None
+    };
+    let changed_deployment = deployment_changed(
+        deployment_text.is_some(),
+        target.deployment_type,
+        target.deployment_name,
+        existing,
+    );
+    let env_local = deployment_text.as_deref().or(current.as_deref());
+    let plan = plan_url_vars(project_root, env_local, target.url, target.site_url)?;
+    // One write per file.
+    let mut env_local_text = deployment_text.clone();
+    let mut other_file: Option<(&str, String)> = None;
+    if let Some(plan) = &plan
+        && let Some(text) = &plan.new_text
+    {
+        if plan.env_file == ENV_LOCAL {
+            env_local_text = Some(text.clone());
+        } else {
+            other_file = Some((plan.env_file, text.clone()));
+        }
+    }
+    if let Some(text) = &env_local_text {
+        write(&env_local_path, text)?;
+    }
+    let wrote_gitignore = if deployment_text.is_some() {
+        gitignore_env_local(project_root)?
+    } else {
+        false
     };
     let functions_dir = config.functions_dir(project_root);
     std::fs::create_dir_all(&functions_dir)
         .with_context(|| format!("Could not create {}", functions_dir.display()))?;
+    if let Some((file, text)) = &other_file {
+        write(&project_root.join(file), text)?;
+    }
 
-    let written = write_urls_to_env_file(project_root, target.url, target.site_url)?;
+    let written = plan.map(|plan| WrittenUrls {
+        env_file: plan.env_file.to_string(),
+        url_var: plan.url_var,
+        site_url_var: plan.site_url_var,
+    });
     let urls_changed = written.as_ref().is_some_and(WrittenUrls::any);
     if let Some(written) = written.as_ref().filter(|w| w.any()) {
         let mut text = format!(
@@ -346,6 +453,43 @@ pub fn update_env_and_config(
         ));
     }
     Ok(())
+}
+
+/// The official `updateEnvAndConfigForDeploymentSelection`: after a
+/// deployment with a name and type was chosen (`dev`, `init`, `deployment
+/// select`, `deployment create --select`), save it in `.env.local` with the
+/// application's URL variables, and say so with a dashboard link.
+/// `existing`: the deployment name the selection started from.
+pub fn save_deployment_selection(
+    ctx: &crate::context::Context,
+    fields: &crate::credentials::DeploymentFields,
+    app_url: &str,
+    site_url: Option<&str>,
+    existing: Option<&str>,
+) -> Result<()> {
+    let dashboard_url = match fields.deployment_type {
+        DeploymentType::Anonymous => {
+            crate::local_backend::saved_dashboard_url(&ctx.dirs, &ctx.cwd, &fields.deployment_name)
+        }
+        _ => Some(format!(
+            "{}/d/{}",
+            ctx.dashboard_host(),
+            fields.deployment_name
+        )),
+    };
+    update_env_and_config(
+        &ctx.cwd,
+        &Configured {
+            deployment_type: &fields.deployment_type,
+            deployment_name: &fields.deployment_name,
+            team: fields.team_slug.as_deref(),
+            project: fields.project_slug.as_deref(),
+            url: app_url,
+            site_url,
+            dashboard_url,
+        },
+        existing,
+    )
 }
 
 /// Self-hosted and `--url`/`--admin-key`: drop `CONVEX_DEPLOYMENT`, write

@@ -15,8 +15,8 @@
 //! started, then end the process (exit 130 for Ctrl-C; for SIGTERM the
 //! process ends by that signal, which a shell shows as 143).
 
-mod configure;
-mod env_setup;
+pub(crate) mod configure;
+pub(crate) mod env_setup;
 mod logs;
 mod push_step;
 mod remote_watch;
@@ -27,8 +27,6 @@ mod watch_loop;
 use std::time::Duration;
 
 use anyhow::Result;
-use reqwest::Method;
-use serde_json::Value;
 
 use super::{CodegenMode, TypecheckMode};
 use crate::context::{Context, ContextOptions};
@@ -36,7 +34,6 @@ use crate::credentials::{
     self, DeploymentSelection, DeploymentType, SelectionFlags, SelectionWithinProject,
 };
 use crate::error::{Failure, Interrupted, fail};
-use crate::http::DeploymentRequest;
 use crate::local_backend::{self, ChosenConfiguration, LocalBackendOptions, LocalBackends};
 use crate::output::{self, style};
 use configure::{ConfigureOptions, Target};
@@ -308,6 +305,7 @@ pub fn run(args: Args) -> Result<()> {
         project: args.project.clone(),
         dev_deployment: args.dev_deployment,
         login: args.auth_overrides.clone(),
+        default_project_name: None,
     };
     let flags = SelectionFlags {
         url: args.url.clone(),
@@ -473,56 +471,7 @@ async fn dev(
     } = configure::credentials_or_configure(ctx, &selection, configure_options, &backends).await?;
     session.local = local;
 
-    let client = ctx.deployment_client(&url, &admin_key)?;
-    let canonical = client
-        .send_json(&DeploymentRequest::new(
-            Method::GET,
-            "/api/v1/get_canonical_urls",
-        ))
-        .await?
-        .unwrap_or(Value::Null);
-    let canonical_url = |name: &str| {
-        canonical
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let site_url = canonical_url("convexSiteUrl");
-    match &fields {
-        Some(fields) => {
-            // Cloud deployments: the canonical URL goes into the app's env.
-            let app_url = if fields.deployment_type.is_local() {
-                url.clone()
-            } else {
-                canonical_url("convexCloudUrl").unwrap_or_else(|| url.clone())
-            };
-            let dashboard_url = match fields.deployment_type {
-                DeploymentType::Anonymous => {
-                    local_backend::saved_dashboard_url(&ctx.dirs, &ctx.cwd, &fields.deployment_name)
-                }
-                _ => Some(format!(
-                    "{}/d/{}",
-                    ctx.dashboard_host(),
-                    fields.deployment_name
-                )),
-            };
-            let existing = selection.name_and_type().and_then(|(name, _)| name);
-            env_setup::update_env_and_config(
-                &ctx.cwd,
-                &env_setup::Configured {
-                    deployment_type: &fields.deployment_type,
-                    deployment_name: &fields.deployment_name,
-                    team: fields.team_slug.as_deref(),
-                    project: fields.project_slug.as_deref(),
-                    url: &app_url,
-                    site_url: site_url.as_deref(),
-                    dashboard_url,
-                },
-                existing.as_deref(),
-            )?;
-        }
-        None => env_setup::update_env_for_url(&ctx.cwd, &url, site_url.as_deref())?,
-    }
+    configure::save_configured_target(ctx, &selection, &url, &admin_key, fields.as_ref()).await?;
 
     crate::push::announce::announce_deployment_target(
         "Developing against deployment:",
