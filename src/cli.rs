@@ -67,27 +67,27 @@ pub enum Command {
     Import(commands::import::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
-    Run(Forwarded),
+    Run(commands::run::Args),
     /// Open the dashboard in the browser
     #[command(alias = "dash")]
     Dashboard(commands::dashboard::Args),
     /// Open the docs in the browser
     Docs(commands::docs::Args),
     /// Watch logs from your deployment
-    Logs(Forwarded),
+    Logs(commands::logs::Args),
     /// Set and view environment variables
-    Env(Forwarded),
+    Env(commands::env::Args),
     /// List tables and print data from your database
-    Data(Forwarded),
+    Data(commands::data::Args),
     /// Manage projects
     Project(commands::project::Args),
     /// Print instructions for updating the convex package
     Update(commands::update::Args),
     /// List function metadata from your deployment
     #[command(name = "function-spec")]
-    FunctionSpec(Forwarded),
+    FunctionSpec(commands::function_spec::Args),
     /// Show insights about your deployment
-    Insights(Forwarded),
+    Insights(commands::insights::Args),
     /// Manage the Model Context Protocol server for Convex [BETA]
     Mcp(commands::mcp::Args),
     /// Manage Convex AI files
@@ -111,12 +111,6 @@ pub enum Command {
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
 const FORWARDED_COMMANDS: &[&str] = &[
-    "run",
-    "logs",
-    "env",
-    "data",
-    "function-spec",
-    "insights",
     "network-test",
     "integration",
     "codegen",
@@ -282,13 +276,13 @@ pub fn run(command: Command) -> ExitCode {
         C::Mcp(args) => commands::mcp::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
-        C::Run(_)
-        | C::Logs(_)
-        | C::Env(_)
-        | C::Data(_)
-        | C::FunctionSpec(_)
-        | C::Insights(_)
-        | C::NetworkTest(_)
+        C::Run(args) => commands::run::run(args),
+        C::Logs(args) => commands::logs::run(args),
+        C::Env(args) => commands::env::run(args),
+        C::Data(args) => commands::data::run(args),
+        C::FunctionSpec(args) => commands::function_spec::run(args),
+        C::Insights(args) => commands::insights::run(args),
+        C::NetworkTest(_)
         | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
@@ -460,8 +454,8 @@ mod tests {
 
     #[test]
     fn forwarded_commands_keep_their_arguments() {
-        match parse_ok(&["env", "set", "--help", "X", "1"]) {
-            Command::Env(f) => assert_eq!(f.args.len(), 4),
+        match parse_ok(&["mcp", "start", "--help", "X"]) {
+            Command::Mcp(f) => assert_eq!(f.args.len(), 3),
             _ => panic!(),
         }
         assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));

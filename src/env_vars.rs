@@ -173,8 +173,66 @@ pub const DYNO: &str = "DYNO";
 /// Heroku: the commit being built.
 pub const HEROKU_BUILD_COMMIT: &str = "HEROKU_BUILD_COMMIT";
 
+/// AI agent detection: the agent's name (`env list` prints names only for agents).
+pub const AI_AGENT: &str = "AI_AGENT";
+/// AI agent detection: Cursor (`env list` prints names only for agents).
+pub const CURSOR_TRACE_ID: &str = "CURSOR_TRACE_ID";
+/// AI agent detection: Cursor CLI (`env list` prints names only for agents).
+pub const CURSOR_AGENT: &str = "CURSOR_AGENT";
+/// AI agent detection: Cursor CLI (`agent-exec`) (`env list` prints names only for agents).
+pub const CURSOR_EXTENSION_HOST_ROLE: &str = "CURSOR_EXTENSION_HOST_ROLE";
+/// AI agent detection: Gemini CLI (`env list` prints names only for agents).
+pub const GEMINI_CLI: &str = "GEMINI_CLI";
+/// AI agent detection: Codex (`env list` prints names only for agents).
+pub const CODEX_SANDBOX: &str = "CODEX_SANDBOX";
+/// AI agent detection: Codex (`env list` prints names only for agents).
+pub const CODEX_CI: &str = "CODEX_CI";
+/// AI agent detection: Codex (`env list` prints names only for agents).
+pub const CODEX_THREAD_ID: &str = "CODEX_THREAD_ID";
+/// AI agent detection: Antigravity (`env list` prints names only for agents).
+pub const ANTIGRAVITY_AGENT: &str = "ANTIGRAVITY_AGENT";
+/// AI agent detection: Augment CLI (`env list` prints names only for agents).
+pub const AUGMENT_AGENT: &str = "AUGMENT_AGENT";
+/// AI agent detection: OpenCode (`env list` prints names only for agents).
+pub const OPENCODE_CLIENT: &str = "OPENCODE_CLIENT";
+/// AI agent detection: Claude Code (`env list` prints names only for agents).
+pub const CLAUDECODE: &str = "CLAUDECODE";
+/// AI agent detection: Claude Code (`env list` prints names only for agents).
+pub const CLAUDE_CODE: &str = "CLAUDE_CODE";
+/// AI agent detection: Claude Cowork (`env list` prints names only for agents).
+pub const CLAUDE_CODE_IS_COWORK: &str = "CLAUDE_CODE_IS_COWORK";
+/// AI agent detection: Replit (`env list` prints names only for agents).
+pub const REPL_ID: &str = "REPL_ID";
+/// AI agent detection: GitHub Copilot (`env list` prints names only for agents).
+pub const COPILOT_MODEL: &str = "COPILOT_MODEL";
+/// AI agent detection: GitHub Copilot (`env list` prints names only for agents).
+pub const COPILOT_ALLOW_ALL: &str = "COPILOT_ALLOW_ALL";
+/// AI agent detection: GitHub Copilot (`env list` prints names only for agents).
+pub const COPILOT_GITHUB_TOKEN: &str = "COPILOT_GITHUB_TOKEN";
+
 /// Every variable above, with its meaning (for docs and the uniqueness test).
 pub const ALL: &[(&str, &str)] = &[
+    (AI_AGENT, "AI agent detection: the agent's name"),
+    (CURSOR_TRACE_ID, "AI agent detection: Cursor"),
+    (CURSOR_AGENT, "AI agent detection: Cursor CLI"),
+    (
+        CURSOR_EXTENSION_HOST_ROLE,
+        "AI agent detection: Cursor CLI (`agent-exec`)",
+    ),
+    (GEMINI_CLI, "AI agent detection: Gemini CLI"),
+    (CODEX_SANDBOX, "AI agent detection: Codex"),
+    (CODEX_CI, "AI agent detection: Codex"),
+    (CODEX_THREAD_ID, "AI agent detection: Codex"),
+    (ANTIGRAVITY_AGENT, "AI agent detection: Antigravity"),
+    (AUGMENT_AGENT, "AI agent detection: Augment CLI"),
+    (OPENCODE_CLIENT, "AI agent detection: OpenCode"),
+    (CLAUDECODE, "AI agent detection: Claude Code"),
+    (CLAUDE_CODE, "AI agent detection: Claude Code"),
+    (CLAUDE_CODE_IS_COWORK, "AI agent detection: Claude Cowork"),
+    (REPL_ID, "AI agent detection: Replit"),
+    (COPILOT_MODEL, "AI agent detection: GitHub Copilot"),
+    (COPILOT_ALLOW_ALL, "AI agent detection: GitHub Copilot"),
+    (COPILOT_GITHUB_TOKEN, "AI agent detection: GitHub Copilot"),
     (CONVEX_DEPLOY_KEY, "deploy key of any kind"),
     (CONVEX_DEPLOYMENT_TOKEN, "alias of CONVEX_DEPLOY_KEY"),
     (CONVEX_DEPLOYMENT, "configured deployment <type>:<name>"),

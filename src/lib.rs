@@ -33,6 +33,7 @@ pub mod codegen;
 pub mod commands;
 pub mod context;
 pub mod credentials;
+pub mod data_plane;
 pub mod dotenv;
 pub mod env;
 pub mod env_file;

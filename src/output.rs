@@ -67,6 +67,17 @@ pub fn set_verbose(verbose: bool) {
     *guard = Some(s);
 }
 
+/// The width of stdout when it is a terminal (`process.stdout.columns`),
+/// `None` when it is piped.
+pub fn stdout_columns() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, columns)| usize::from(columns))
+}
+
 /// Whether stdin is a terminal (prompts are possible). Never while stdout
 /// and stdin carry a protocol ([`reserve_stdout_for_protocol`]).
 pub fn stdin_is_terminal() -> bool {

@@ -222,10 +222,10 @@ async fn version_help_and_usage_errors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn forwarded_command_without_node_modules_says_how_to_get_it() {
     let s = Scene::new().await;
-    s.cmd(&["env", "list"])
+    s.cmd(&["mcp", "start"])
         .assert()
         .code(1)
-        .stderr(contains("`convex env`"))
+        .stderr(contains("`convex mcp`"))
         .stderr(contains("npm install convex"));
 }
 
@@ -233,7 +233,7 @@ async fn forwarded_command_without_node_modules_says_how_to_get_it() {
 async fn forwarded_command_without_node_on_path_says_so() {
     let s = Scene::new().await;
     s.write("node_modules/convex/bin/main.js", "");
-    s.cmd(&["env", "list"])
+    s.cmd(&["mcp", "start"])
         .assert()
         .code(1)
         .stderr(contains("`node` was not found"));

@@ -237,7 +237,11 @@ impl SyncClient {
             .open(query.clone(), Retry::Bounded(ONE_SHOT_ATTEMPTS))
             .await?;
         let result = sub.next().await;
-        sub.close().await;
+        match &result {
+            // The official client throws before it unsubscribes.
+            Err(SyncError::QueryFailed { .. }) => sub.abandon().await,
+            _ => sub.close().await,
+        }
         result.map(|update| update.value)
     }
 
@@ -419,6 +423,17 @@ impl Subscription {
             while let Some(Ok(_)) = socket.next().await {}
         })
         .await;
+    }
+
+    /// Close the socket without unsubscribing first.
+    pub async fn abandon(mut self) {
+        if let Some(mut socket) = self.socket.take() {
+            let _ = socket.close(None).await;
+            let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                while let Some(Ok(_)) = socket.next().await {}
+            })
+            .await;
+        }
     }
 
     async fn lost(&mut self, lost: Lost) -> Result<(), SyncError> {

@@ -123,6 +123,8 @@ impl SyncScript {
 struct State {
     routes: Vec<Route>,
     sync: Vec<SyncScript>,
+    /// Sync connections served so far.
+    sync_used: usize,
     log: Vec<Logged>,
     url: String,
 }
@@ -290,11 +292,9 @@ impl FakeConvex {
 
     fn next_script(&self) -> SyncScript {
         let mut state = self.state.lock().unwrap();
-        if state.sync.len() > 1 {
-            state.sync.remove(0)
-        } else {
-            state.sync.first().cloned().unwrap_or_default()
-        }
+        let index = state.sync_used.min(state.sync.len().saturating_sub(1));
+        state.sync_used += 1;
+        state.sync.get(index).cloned().unwrap_or_default()
     }
 
     fn upgrade(

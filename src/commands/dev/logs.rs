@@ -10,16 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
-use reqwest::Method;
+#[cfg(test)]
 use serde_json::Value;
 
 use super::TailLogs;
-use super::timefmt::locale_string;
-use crate::http::{DeploymentClient, DeploymentRequest, FetchError};
-use crate::output::style;
-
-/// Consecutive failures after which each retry is announced.
-const QUIET_FAILURES: u32 = 5;
+use crate::data_plane::logs::{History, LogOptions, watch_logs};
+use crate::http::DeploymentClient;
 
 /// Whether log lines may be printed now (see the module docs).
 pub struct LogManager {
@@ -67,180 +63,40 @@ impl LogManager {
     }
 }
 
-/// Poll and print until a fatal error (403: the admin key may not read
-/// logs). Other failures are retried with the loop's backoff.
+/// Poll and print (stderr) until a fatal error (403: the admin key may not
+/// read logs). The stream itself is [`crate::data_plane::logs`].
 pub async fn tail_logs(client: DeploymentClient, manager: Arc<LogManager>) -> Result<()> {
-    let mut cursor: f64 = 0.0;
-    let mut first = true;
-    let mut failures: u32 = 0;
-    loop {
-        match poll(&client, cursor).await {
-            Ok((entries, new_cursor)) => {
-                cursor = new_cursor;
-                failures = 0;
-                manager.wait_until_unpaused().await;
-                if first {
-                    first = false;
-                } else {
-                    for line in format_entries(&entries) {
-                        crate::output::message(&line);
-                    }
-                }
-            }
-            Err(FetchError::Status(status)) if status.status == 403 => {
-                return Err(FetchError::Status(status).into());
-            }
-            Err(e) => {
-                crate::output::verbose(&format!("Fetching function logs failed: {e}"));
-                failures += 1;
-            }
-        }
-        if failures > 0 {
-            let backoff = super::watch_loop::next_backoff(failures);
-            if failures > QUIET_FAILURES {
-                crate::output::warning(&format!(
-                    "Convex [WARN] Failed to fetch logs. Waiting {}ms before next retry.",
-                    backoff.as_millis()
-                ));
-            }
-            tokio::time::sleep(backoff).await;
-        }
-    }
-}
-
-async fn poll(client: &DeploymentClient, cursor: f64) -> Result<(Vec<Value>, f64), FetchError> {
-    let request = DeploymentRequest::new(
-        Method::GET,
-        &format!("/api/stream_function_logs?cursor={}", js_number(cursor)),
-    );
-    let answer = client.send_json(&request).await?.unwrap_or(Value::Null);
-    let entries = answer
-        .get("entries")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let new_cursor = answer
-        .get("newCursor")
-        .and_then(Value::as_f64)
-        .unwrap_or(cursor);
-    Ok((entries, new_cursor))
-}
-
-/// A number as JavaScript prints it in a template string (no `.0`).
-fn js_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    let options = LogOptions {
+        history: History::None,
+        success: false,
+        jsonl: false,
+        color: true,
+    };
+    watch_logs(&client, options, crate::output::message, || {
+        manager.wait_until_unpaused()
+    })
+    .await
 }
 
 /// The lines for a batch of function executions (see the spec, §8.6).
+#[cfg(test)]
 pub fn format_entries(entries: &[Value]) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in entries {
-        let Some(lines) = entry.get("logLines").and_then(Value::as_array) else {
-            continue;
-        };
-        let identifier = entry
-            .get("identifier")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let kind = entry
-            .get("udfType")
-            .and_then(Value::as_str)
-            .and_then(|t| t.chars().next())
-            .map(String::from)
-            .unwrap_or_default();
-        let timestamp_ms = entry
-            .get("timestamp")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0)
-            * 1000.0;
-        for line in lines {
-            out.push(format_line(timestamp_ms, &kind, identifier, line));
-        }
-        if let Some(error) = entry.get("error").and_then(Value::as_str)
-            && !error.is_empty()
-        {
-            out.push(style::red(&format!(
-                "{} {error}",
-                prefix(timestamp_ms, &kind, identifier)
-            )));
-        }
-    }
-    out
-}
-
-fn prefix(timestamp_ms: f64, kind: &str, identifier: &str) -> String {
-    format!(
-        "{} [CONVEX {kind}({identifier})]",
-        locale_string(timestamp_ms)
+    crate::data_plane::logs::format_entries(
+        entries,
+        &LogOptions {
+            history: History::None,
+            success: false,
+            jsonl: false,
+            color: true,
+        },
     )
-}
-
-fn format_line(timestamp_ms: f64, kind: &str, identifier: &str, line: &Value) -> String {
-    match line {
-        Value::String(text) => {
-            // Legacy `"[LEVEL] message"` lines.
-            let parsed = text
-                .strip_prefix('[')
-                .and_then(|rest| rest.find("] ").map(|end| (&rest[..end], &rest[end + 2..])));
-            match parsed {
-                Some((level, message)) => format!(
-                    "{} {message}",
-                    style::cyan(&format!(
-                        "{} [{level}]",
-                        prefix(timestamp_ms, kind, identifier)
-                    ))
-                ),
-                None => style::red(&format!(
-                    "[CONVEX {kind}({identifier})] Could not parse console.log"
-                )),
-            }
-        }
-        structured => {
-            let level = structured
-                .get("level")
-                .and_then(Value::as_str)
-                .unwrap_or("LOG");
-            let line_ms = structured
-                .get("timestamp")
-                .and_then(Value::as_f64)
-                .unwrap_or(timestamp_ms);
-            let messages: Vec<String> = structured
-                .get("messages")
-                .and_then(Value::as_array)
-                .map(|m| {
-                    m.iter()
-                        .map(|v| match v {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let truncated = structured
-                .get("isTruncated")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            format!(
-                "{} {}{}",
-                style::cyan(&format!("{} [{level}]", prefix(line_ms, kind, identifier))),
-                messages.join(" "),
-                if truncated {
-                    " (truncated due to length)"
-                } else {
-                    ""
-                }
-            )
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::dev::locale_string;
+    use crate::values::js_number;
     use serde_json::json;
     use std::time::Duration;
 

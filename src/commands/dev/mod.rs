@@ -24,6 +24,8 @@ mod start;
 mod timefmt;
 mod watch_loop;
 
+pub use timefmt::locale_string;
+
 use std::time::Duration;
 
 use anyhow::Result;
@@ -230,6 +232,70 @@ impl DevOptions {
             skip_push: args.skip_push,
         })
     }
+}
+
+/// `convex run --push`: one push as `dev --once --until-success` makes it
+/// (the same pipeline, output and checks), before the function runs. No
+/// logs are tailed and nothing runs after the push.
+pub(crate) async fn push_once_for_run(
+    ctx: &Context,
+    deployment: &crate::credentials::DeploymentCredentials,
+    typecheck: TypecheckMode,
+    typecheck_components: bool,
+    codegen: bool,
+    live_component_sources: bool,
+) -> Result<()> {
+    let options = DevOptions {
+        verbose: false,
+        typecheck,
+        typecheck_components,
+        codegen,
+        once: true,
+        until_success: true,
+        run: None,
+        tail_logs: TailLogs::Disable,
+        trace_events: false,
+        debug_bundle_path: None,
+        debug_node_apis: false,
+        live_component_sources,
+        push_all_modules: false,
+        allow_unstaging_schema: false,
+        skip_push: false,
+    };
+    let client = ctx.deployment_client(&deployment.url, &deployment.admin_key)?;
+    let config = crate::project::ProjectConfig::read(&ctx.cwd)?;
+    let after = AfterPush {
+        run: None,
+        deployment: client.clone(),
+        http: ctx.http()?,
+        functions_dir: config.functions.clone(),
+        project_root: ctx.cwd.clone(),
+        env: ctx.env.clone(),
+    };
+    let loop_options = LoopOptions {
+        once: true,
+        until_success: true,
+        trace_events: false,
+        debounce: DEBOUNCE,
+    };
+    let remote = remote_watch::RemoteWatch::new(client);
+    let mut pusher = push_step::start(
+        ctx,
+        &deployment.url,
+        &deployment.admin_key,
+        deployment.fields.as_ref(),
+        &options,
+    )?;
+    let mut child = None;
+    watch_loop::watch_and_push(
+        &mut pusher,
+        &loop_options,
+        None,
+        &after,
+        &remote,
+        &mut child,
+    )
+    .await
 }
 
 fn parse_port(flag: &str, value: &Option<String>) -> Result<Option<u16>> {
