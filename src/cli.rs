@@ -110,11 +110,7 @@ pub enum Command {
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &[
-    "network-test",
-    "integration",
-    "codegen",
-];
+const FORWARDED_COMMANDS: &[&str] = &["network-test", "integration", "codegen"];
 
 /// What `main` should do after parsing.
 pub enum Parsed {
@@ -282,8 +278,9 @@ pub fn run(command: Command) -> ExitCode {
         C::Data(args) => commands::data::run(args),
         C::FunctionSpec(args) => commands::function_spec::run(args),
         C::Insights(args) => commands::insights::run(args),
-        C::NetworkTest(_)
-        | C::Integration(_) => return ExitCode::from(crate::forward::forward_current_args()),
+        C::NetworkTest(_) | C::Integration(_) => {
+            return ExitCode::from(crate::forward::forward_current_args());
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -94,7 +94,8 @@ pub fn reserve_stdout_for_protocol() {
 
 /// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
 pub fn colors_enabled() -> bool {
-    settings().color
+    // Messages become protocol data under `mcp start`: no ANSI codes there.
+    settings().color && !STDOUT_RESERVED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn write_stderr_line(line: &str) {

@@ -696,3 +696,253 @@ async fn malformed_requests_get_json_rpc_errors() {
     assert!(status.success());
     assert!(!setup.node.was_called());
 }
+
+/// The routes and sync answers every tool needs.
+fn script_every_tool(fake: &FakeConvex) {
+    fake.sync(
+        SyncScript::default()
+            .query(
+                "_system/frontend/getSchemas:default",
+                vec![json!({"active": json!({"tables": [{"tableName": "messages", "indexes": [],
+                    "searchIndexes": [], "vectorIndexes": [], "documentType": {"type": "any"}}]}).to_string()})],
+            )
+            .query(
+                "_system/cli/tableData:default",
+                vec![json!({"page": [{"_id": "a1", "_creationTime": 1.5, "body": "hi"}],
+                    "isDone": true, "continueCursor": "end"})],
+            )
+            .query(
+                "_system/cli/modules:apiSpec",
+                vec![json!([{"functionType": "Query", "identifier": "messages.js:list",
+                    "args": "{\"type\":\"object\",\"value\":{}}", "returns": "{\"type\":\"any\"}",
+                    "visibility": {"kind": "public"}}])],
+            )
+            .query(
+                "_system/cli/queryEnvironmentVariables:default",
+                vec![json!([{"name": "A", "value": "1"}, {"name": "B", "value": "two words"}])],
+            )
+            .query(
+                "_system/cli/queryEnvironmentVariables:get",
+                vec![json!({"name": "A", "value": "1"})],
+            ),
+    );
+    fake.route(Route::new(
+        "GET",
+        "/api/shapes2",
+        json!({"messages": {"type": "Object"}}),
+    ));
+    fake.route(Route::new(
+        "POST",
+        "/api/function",
+        json!({"status": "success", "value": {"count": 2, "names": ["a", "b"]},
+               "logLines": ["[LOG] 'listing'", "no level here"]}),
+    ));
+    fake.route(
+        Route::new(
+            "POST",
+            "/api/function",
+            json!({"status": "error", "errorMessage": "Uncaught Error: boom", "logLines": []}),
+        )
+        .status(560)
+        .times(1),
+    );
+    fake.route(Route::new(
+        "POST",
+        "/api/run_test_function",
+        json!({"status": "success", "value": 3, "logLines": ["[LOG] 'counted'"]}),
+    ));
+    fake.route(
+        Route::new(
+            "POST",
+            "/api/run_test_function",
+            json!({"status": "error", "errorMessage": "ReferenceError: x is not defined"}),
+        )
+        .times(1),
+    );
+    fake.route(Route::new(
+        "POST",
+        "/api/update_environment_variables",
+        json!({}),
+    ));
+    let completion = |id: &str, error: Value, ts: f64| {
+        json!({"kind": "Completion", "identifier": id, "udfType": "Query", "timestamp": ts,
+               "logLines": ["[LOG] 'line of ".to_string() + id + "'"], "error": error,
+               "executionTime": 0.01, "requestId": "r", "executionId": "e"})
+    };
+    fake.route(Route::new(
+        "GET",
+        "/api/stream_function_logs",
+        json!({"entries": [
+            completion("messages:list", Value::Null, 1_700_000_000.0),
+            completion("messages:send", json!("Uncaught Error: boom"), 1_700_000_001.0),
+            {"kind": "Progress", "identifier": "messages:slow", "udfType": "Action",
+             "timestamp": 1_700_000_002.0, "logLines": ["[INFO] 'halfway'"]},
+        ], "newCursor": 1_700_000_003_000.0_f64}),
+    ));
+    fake.route(Route::new(
+        "GET",
+        "/api/dashboard/teams/17/usage/query",
+        json!([
+            [
+                "occRetried",
+                "messages:send",
+                "-root-component-",
+                json!({"occCalls": 3, "occTableName": "messages", "recentEvents": []}).to_string()
+            ],
+            [
+                "bytesReadLimit",
+                "messages:list",
+                "-root-component-",
+                json!({"count": 1, "recentEvents": []}).to_string()
+            ]
+        ]),
+    ));
+}
+
+/// One call of each tool (two where a failure is worth seeing), given the
+/// dev deployment's selector.
+fn every_tool_calls(dev: &Value) -> Vec<(&'static str, Value)> {
+    vec![
+        ("tables", json!({"deploymentSelector": dev})),
+        (
+            "data",
+            json!({"deploymentSelector": dev, "tableName": "messages", "order": "asc"}),
+        ),
+        ("functionSpec", json!({"deploymentSelector": dev})),
+        (
+            "run",
+            json!({"deploymentSelector": dev, "functionName": "messages:list", "args": "{}"}),
+        ),
+        (
+            "run",
+            json!({"deploymentSelector": dev, "functionName": "api.messages.list", "args": "{n: 1, big: {$integer: 'AQAAAAAAAAA='}}"}),
+        ),
+        (
+            "run",
+            json!({"deploymentSelector": dev, "functionName": "messages:list", "args": "{not json"}),
+        ),
+        (
+            "runOneoffQuery",
+            json!({"deploymentSelector": dev, "query": "export default query({ handler: async () => x })"}),
+        ),
+        (
+            "runOneoffQuery",
+            json!({"deploymentSelector": dev, "query": "export default query({ handler: async () => 3 })"}),
+        ),
+        ("envList", json!({"deploymentSelector": dev})),
+        (
+            "envList",
+            json!({"deploymentSelector": dev, "includeValues": true}),
+        ),
+        ("envGet", json!({"deploymentSelector": dev, "name": "A"})),
+        (
+            "envSet",
+            json!({"deploymentSelector": dev, "name": "C", "value": "3"}),
+        ),
+        ("envRemove", json!({"deploymentSelector": dev, "name": "B"})),
+        ("logs", json!({"deploymentSelector": dev})),
+        (
+            "logs",
+            json!({"deploymentSelector": dev, "status": "failure", "jsonl": true, "cursor": 5}),
+        ),
+        (
+            "logs",
+            json!({"deploymentSelector": dev, "status": "success"}),
+        ),
+        ("insights", json!({"deploymentSelector": dev})),
+    ]
+}
+
+/// What a server sent the fake: HTTP requests (method, path, query, JSON
+/// body) and the queries it added over the sync protocol.
+fn traffic(fake: &FakeConvex) -> Vec<Value> {
+    fake.log()
+        .into_iter()
+        .filter(|l| l.path != "/api/authorize" && !l.path.ends_with("/sync"))
+        .map(|l| json!({"method": l.method, "path": l.path, "query": l.query, "body": l.json()}))
+        .chain(
+            fake.ws_messages()
+                .into_iter()
+                .filter(|m| m["type"] == "ModifyQuerySet")
+                .flat_map(|m| m["modifications"].as_array().cloned().unwrap_or_default())
+                .filter(|m| m["type"] == "Add")
+                .map(|m| json!({"udfPath": m["udfPath"], "args": m["args"]})),
+        )
+        .collect()
+}
+
+/// Every tool through our server and through the official one, against the
+/// same fake: same results (error or not, and the JSON text), same requests.
+#[tokio::test]
+async fn every_tool_answers_as_the_official_server() {
+    let mut results = Vec::new();
+    let mut requests = Vec::new();
+    for official in [false, true] {
+        let setup = Setup::new().await;
+        script_every_tool(&setup.fake);
+        let client = if official {
+            let mut cmd = setup.command(setup.home.path(), &[]);
+            cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+            let program = std::mem::replace(&mut cmd, tokio::process::Command::new("node"));
+            drop(program);
+            cmd.arg(support::reference_cli())
+                .args(["mcp", "start"])
+                .current_dir(setup.home.path())
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", setup.home.path())
+                .env("CONVEX_PROVISION_HOST", setup.fake.url())
+                .env("TZ", "UTC")
+                .env("NO_COLOR", "1");
+            let (transport, _) = TokioChildProcess::builder(cmd)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
+                .await
+                .unwrap()
+        } else {
+            let mut cmd = setup.command(setup.home.path(), &[]);
+            cmd.env("TZ", "UTC");
+            let (transport, _) = TokioChildProcess::builder(cmd)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
+                .await
+                .unwrap()
+        };
+        let dev = selectors(&client, &setup.project_dir()).await["unspecified"].clone();
+        let mut these = Vec::new();
+        for (tool, args) in every_tool_calls(&dev) {
+            let (is_error, value) = call(&client, tool, args).await;
+            these.push(json!({"tool": tool, "isError": is_error, "value": value}));
+        }
+        let _ = client.cancel().await;
+        // The project folder differs between the two runs.
+        let text = serde_json::to_string(&these)
+            .unwrap()
+            .replace(&setup.project_dir(), "<PROJECT>");
+        results.push(serde_json::from_str::<Vec<Value>>(&text).unwrap());
+        requests.push(traffic(&setup.fake));
+        if !official {
+            assert!(!setup.node.was_called(), "our server ran node");
+        }
+    }
+    if std::env::var_os("MCP_TEST_DUMP").is_some() {
+        eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+        eprintln!("{}", serde_json::to_string_pretty(&requests).unwrap());
+    }
+    let (ours, official) = (&results[0], &results[1]);
+    for (a, b) in ours.iter().zip(official) {
+        let tool = a["tool"].as_str().unwrap();
+        assert_eq!(a["isError"], b["isError"], "{tool}: ours {a} official {b}");
+        if a["isError"] == true {
+            // Failure messages are ours to word; they must say what failed.
+            continue;
+        }
+        assert_eq!(a, b, "{tool} differs from the official server");
+    }
+    assert_eq!(ours.len(), official.len());
+    assert_eq!(requests[0], requests[1], "different requests");
+}

@@ -17,6 +17,8 @@ use crate::context::Context;
 use crate::credentials::{
     self, DeploymentCredentials, DeploymentSelection, LoadOptions, SelectionWithinProject,
 };
+use crate::data_plane::env::{EnvBackend, EnvVarChange};
+use crate::data_plane::{functions, insights as insights_api, logs as logs_api};
 use crate::error::fail;
 use crate::http::DeploymentRequest;
 use crate::sync::{Query, SyncClient};
@@ -62,18 +64,15 @@ pub async fn run(
         ToolName::Status => unreachable!("handled above"),
         ToolName::Tables => tables(&target).await,
         ToolName::Data => data(&target, args).await,
-        ToolName::FunctionSpec
-        | ToolName::Run
-        | ToolName::EnvList
-        | ToolName::EnvGet
-        | ToolName::EnvSet
-        | ToolName::EnvRemove
-        | ToolName::RunOneoffQuery
-        | ToolName::Logs
-        | ToolName::Insights => Err(fail(format!(
-            "The `{}` tool is not available in this build yet.",
-            tool.as_str()
-        ))),
+        ToolName::FunctionSpec => function_spec(&target).await,
+        ToolName::Run => run_function(&target, args).await,
+        ToolName::RunOneoffQuery => run_oneoff_query(&target, args).await,
+        ToolName::EnvList => env_list(&target, args).await,
+        ToolName::EnvGet => env_get(&target, args).await,
+        ToolName::EnvSet => env_set(&target, args).await,
+        ToolName::EnvRemove => env_remove(&target, args).await,
+        ToolName::Logs => logs(&target, args).await,
+        ToolName::Insights => insights(&target).await,
     }
 }
 
@@ -129,6 +128,28 @@ impl Target {
 
     /// A system query's result (`runSystemQuery`: one answer over the sync
     /// protocol, in the root app). `args` are sent Convex-encoded.
+    fn function_target(&self) -> Result<functions::Target> {
+        Ok(functions::Target {
+            http: self.ctx.http()?,
+            deployment_url: self.credentials.url.clone(),
+            admin_key: self.credentials.admin_key.clone(),
+            identity: None,
+            npm_version: crate::push::installed_convex_version(&self.project_dir)
+                .unwrap_or_else(|| crate::REFERENCE_VERSION.to_string()),
+        })
+    }
+
+    fn env_backend(&self) -> Result<EnvBackend> {
+        let client = self
+            .ctx
+            .deployment_client(&self.credentials.url, &self.credentials.admin_key)?;
+        Ok(EnvBackend::deployment(
+            client,
+            self.ctx.http()?,
+            String::new(),
+        ))
+    }
+
     async fn system_query(&self, udf_path: &str, args: Value) -> Result<Value> {
         let encoded = ConvexValue::from_serde(&args)
             .and_then(|v| v.to_json())
@@ -330,5 +351,279 @@ async fn data(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
         ("page".to_string(), field("page")),
         ("isDone".to_string(), field("isDone")),
         ("continueCursor".to_string(), field("continueCursor")),
+    ]))
+}
+
+/// The value of a `Convex-encoded` JSON answer as the tools return it:
+/// as received (an int64 stays `{"$integer": ...}`, bytes `{"$bytes": ...}`).
+fn result_value(value: &Value) -> JsValue {
+    js(value)
+}
+
+fn success(success: bool) -> JsValue {
+    JsValue::Object(vec![("success".to_string(), JsValue::Bool(success))])
+}
+
+async fn function_spec(target: &Target) -> Result<JsValue> {
+    let functions = functions::api_spec(
+        &target.ctx.http()?,
+        &target.credentials.url,
+        &target.credentials.admin_key,
+        None,
+    )
+    .await?;
+    ConvexValue::from_serde(&Value::Array(functions))
+        .and_then(|v| v.to_json())
+        .map_err(|e| {
+            fail(format!(
+                "The deployment's function list is not a Convex value: {e}"
+            ))
+        })
+}
+
+/// A log line of a function run as the official MCP server reports it:
+/// `<level>: <what its logger was given, joined by spaces>`.
+fn run_log_line(path: &str, line: &Value) -> String {
+    match functions::split_log_line(line) {
+        Some((level, message)) => {
+            format!("info: %c[CONVEX ?({path})] [{level}] color:rgb(0, 145, 255) {message}")
+        }
+        None => format!("error: [CONVEX ?({path})] Could not parse console.log"),
+    }
+}
+
+async fn run_function(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let name = text_arg(args, "functionName");
+    let function_args = crate::commands::run::parse_args(text_arg(args, "args"))?;
+    let config = crate::project::ProjectConfig::read(&target.project_dir)?;
+    let path = crate::push::function_call::parse_function_name(
+        name,
+        &config.functions,
+        &target.project_dir,
+    )
+    .map_err(fail)?;
+    let call = functions::Call {
+        path: &path,
+        args: &function_args,
+        component: None,
+    };
+    let failed = |message: &str| {
+        fail(format!(
+            "Failed to run function \"{name}\":\n{}",
+            message.trim()
+        ))
+    };
+    match functions::run_function(&target.function_target()?, &call).await {
+        Err(e) => Err(failed(&crate::error::message_of(&e))),
+        Ok(functions::Outcome::Failure { message, .. }) => Err(failed(&message)),
+        Ok(functions::Outcome::Success { value, log_lines }) => Ok(JsValue::Object(vec![
+            ("result".to_string(), result_value(&value)),
+            (
+                "logLines".to_string(),
+                JsValue::Array(
+                    log_lines
+                        .iter()
+                        .map(|l| JsValue::String(run_log_line(&path, l)))
+                        .collect(),
+                ),
+            ),
+        ])),
+    }
+}
+
+async fn run_oneoff_query(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let outcome =
+        functions::run_test_query(&target.function_target()?, text_arg(args, "query"), None)
+            .await
+            .map_err(|e| {
+                fail(format!(
+                    "Failed to run query: {}",
+                    crate::error::message_of(&e)
+                ))
+            })?;
+    match outcome {
+        functions::InlineOutcome::Failure(payload) => Err(fail(format!(
+            "Query failed: {}",
+            crate::values::stringify(&js(&payload), 2)
+        ))),
+        functions::InlineOutcome::Success { value, log_lines } => Ok(JsValue::Object(vec![
+            ("result".to_string(), result_value(&value)),
+            (
+                "logLines".to_string(),
+                JsValue::Array(log_lines.iter().map(js).collect()),
+            ),
+        ])),
+    }
+}
+
+async fn env_list(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let include_values = args.get("includeValues").and_then(Value::as_bool) == Some(true);
+    let variables = target.env_backend()?.list().await?;
+    Ok(JsValue::Object(vec![(
+        "variables".to_string(),
+        JsValue::Array(
+            variables
+                .into_iter()
+                .map(|v| {
+                    let mut fields = vec![("name".to_string(), JsValue::String(v.name))];
+                    if include_values {
+                        fields.push(("value".to_string(), JsValue::String(v.value)));
+                    }
+                    JsValue::Object(fields)
+                })
+                .collect(),
+        ),
+    )]))
+}
+
+async fn env_get(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let variable = target.env_backend()?.get(text_arg(args, "name")).await?;
+    Ok(JsValue::Object(vec![(
+        "value".to_string(),
+        variable.map_or(JsValue::Null, |v| JsValue::String(v.value)),
+    )]))
+}
+
+async fn env_set(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let name = text_arg(args, "name");
+    let value = text_arg(args, "value");
+    if crate::commands::env::split_assignment(name).is_some() {
+        return Err(fail(format!(
+            "The name {name} holds a `=`: give the name alone in `name` and the value in `value`."
+        )));
+    }
+    target
+        .env_backend()?
+        .update(&[EnvVarChange {
+            name: name.to_string(),
+            value: Some(value.to_string()),
+        }])
+        .await?;
+    Ok(success(true))
+}
+
+async fn env_remove(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    target
+        .env_backend()?
+        .update(&[EnvVarChange {
+            name: text_arg(args, "name").to_string(),
+            value: None,
+        }])
+        .await?;
+    Ok(success(true))
+}
+
+/// Keep the newest entries whose JSON fits in about `tokens_limit` tokens
+/// (a token taken as three characters), in their order.
+fn within_token_budget(entries: &[Value], tokens_limit: f64) -> &[Value] {
+    let mut tokens = 0.0;
+    let mut start = entries.len();
+    for (i, entry) in entries.iter().enumerate().rev() {
+        tokens += crate::values::js_length(&crate::values::stringify(&js(entry), 0)) as f64 * 0.33;
+        if tokens > tokens_limit {
+            break;
+        }
+        start = i;
+    }
+    &entries[start..]
+}
+
+async fn logs(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
+    let client = target
+        .ctx
+        .deployment_client(&target.credentials.url, &target.credentials.admin_key)?;
+    let cursor = args.get("cursor").and_then(Value::as_f64).unwrap_or(0.0);
+    let (all, new_cursor) = logs_api::poll(&client, cursor)
+        .await
+        .map_err(|e| fail(format!("Could not fetch the deployment's logs: {e}")))?;
+    let status = args.get("status").and_then(Value::as_str).unwrap_or("all");
+    let entries: Vec<Value> = all
+        .into_iter()
+        .filter(|entry| {
+            if status == "all" {
+                return true;
+            }
+            if entry.get("kind").and_then(Value::as_str) != Some("Completion") {
+                return false;
+            }
+            let failed = entry.get("error").is_some_and(|e| !e.is_null());
+            failed == (status == "failure")
+        })
+        .collect();
+    let entries_limit = args
+        .get("entriesLimit")
+        .and_then(Value::as_f64)
+        .map_or(entries.len(), |n| n as usize);
+    let newest = &entries[entries.len().saturating_sub(entries_limit)..];
+    let tokens_limit = args
+        .get("tokensLimit")
+        .and_then(Value::as_f64)
+        .unwrap_or(20_000.0);
+    let kept = within_token_budget(newest, tokens_limit);
+    let jsonl = args.get("jsonl").and_then(Value::as_bool) == Some(true);
+    let text = logs_api::format_entries(
+        kept,
+        &logs_api::LogOptions {
+            history: logs_api::History::All,
+            success: false,
+            jsonl,
+            color: false,
+        },
+    )
+    .join("\n");
+    Ok(JsValue::Object(vec![
+        ("entries".to_string(), JsValue::String(text)),
+        ("newCursor".to_string(), JsValue::Number(new_cursor)),
+    ]))
+}
+
+async fn insights(target: &Target) -> Result<JsValue> {
+    let Some(name) = target
+        .credentials
+        .fields
+        .as_ref()
+        .map(|f| f.deployment_name.clone())
+    else {
+        return Err(fail(
+            "Insights are only available for cloud deployments. Local deployments do not have insights data.",
+        ));
+    };
+    if !target.ctx.auth().is_some_and(|a| {
+        a.is_access_token() || matches!(a, credentials::ManagementAuth::PreviewDeployKey(_))
+    }) {
+        return Err(fail(
+            "Insights require to be logged in as a user. Deploy keys and project keys cannot access team usage data.",
+        ));
+    }
+    let team = crate::commands::env::team_and_project(&target.ctx, &name).await?;
+    let found = insights_api::fetch_insights(
+        &target.ctx.management()?,
+        team.team_id,
+        &name,
+        true,
+        std::time::SystemTime::now(),
+    )
+    .await?;
+    let summary = if found.is_empty() {
+        "No issues found. The deployment is healthy over the last 72 hours.".to_string()
+    } else {
+        format!(
+            "Found {} in the last 72 hours.",
+            insights_api::count_by_severity(&found)
+        )
+    };
+    Ok(JsValue::Object(vec![
+        (
+            "insights".to_string(),
+            JsValue::Array(found.iter().map(|i| i.to_js()).collect()),
+        ),
+        ("summary".to_string(), JsValue::String(summary)),
+        (
+            "dashboardUrl".to_string(),
+            JsValue::String(format!(
+                "{}/d/{name}?view=insights",
+                target.ctx.dashboard_host()
+            )),
+        ),
     ]))
 }
