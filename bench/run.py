@@ -30,6 +30,12 @@ Scenarios:
   dev_save_ready   `convex dev` running; time from saving a function file to "Convex functions ready"
   export_small     `convex export --path snapshot.zip` with a dev deploy key: request, three export states
                    over the sync WebSocket, download of a 64 KiB ZIP (checks the file arrived whole)
+  mcp_start_to_tools_list
+                   `convex mcp start`: time from launch to the answer of `tools/list` (after `initialize`);
+                   RSS is the server's peak at that point
+  mcp_100_calls    one `convex mcp start` session (logged in, CONVEX_DEPLOYMENT in .env.local): 100 tool
+                   calls alternating `status` and `envList` (management API, sync WebSocket); time is the
+                   median call, RSS the server's resident memory (VmRSS) after the 100th call
 """
 
 import argparse
@@ -415,6 +421,139 @@ def dev_save_to_ready(cli, runs, label):
     return statistics.median(latencies), peak, []
 
 
+# ------------------------------------------------------------ MCP server
+
+class McpSession:
+    """`<cli> mcp start` with pipes: send JSON-RPC requests, wait for answers."""
+
+    def __init__(self, cli, box):
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cli + ["mcp", "start"], cwd=box.tmp, env=box.env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.next_id = 0
+
+    def request(self, method, params=None, timeout=60):
+        self.next_id += 1
+        msg = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        self.proc.stdin.flush()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the server exited (code %s)" % self.proc.poll())
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue  # not a protocol line (the official server logs some to stdout)
+            if answer.get("id") == self.next_id:
+                if "error" in answer:
+                    raise RuntimeError("%s failed: %s" % (method, answer["error"]))
+                return answer["result"]
+        raise RuntimeError("no answer to %s within %ss" % (method, timeout))
+
+    def notify(self, method):
+        self.proc.stdin.write((json.dumps({"jsonrpc": "2.0", "method": method}) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def initialize(self):
+        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                    "clientInfo": {"name": "bench", "version": "1"}})
+        self.notify("notifications/initialized")
+
+    def call(self, tool, arguments):
+        result = self.request("tools/call", {"name": tool, "arguments": arguments})
+        if result.get("isError"):
+            raise RuntimeError("%s failed: %s" % (tool, result["content"][0]["text"]))
+        return json.loads(result["content"][0]["text"])
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def mcp_box():
+    routes = [{"method": "GET", "path_regex": "/api/[^/]+/sync",
+               "sync": {"queries": {"_system/cli/queryEnvironmentVariables:default": [
+                   [{"name": "API_KEY", "value": "secret"}, {"name": "MODE", "value": "bench"}]]}}}]
+    box = Sandbox(routes=routes)
+    box.login()
+    with open(os.path.join(box.project, ".env.local"), "w") as f:
+        f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
+    return box
+
+
+def mcp_start_to_tools_list(cli, runs, label):
+    times, peaks = [], []
+    for i in range(runs + 1):
+        box = mcp_box()
+        session = McpSession(cli, box)
+        try:
+            session.initialize()
+            tools = session.request("tools/list")["tools"]
+            elapsed = time.perf_counter() - session.started
+            if len(tools) != 12:
+                raise RuntimeError("tools/list gave %d tools" % len(tools))
+            peak = peak_rss_kib(session.proc.pid)
+        finally:
+            session.close()
+            box.close()
+        if i > 0:
+            times.append(elapsed)
+            peaks.append(peak)
+    return statistics.median(times), max(peaks), []
+
+
+def mcp_100_calls(cli, runs, label):
+    box = mcp_box()
+    session = McpSession(cli, box)
+    latencies = []
+    try:
+        session.initialize()
+        status = session.call("status", {"projectDir": box.project})
+        selector = status["availableDeployments"][0]["deploymentSelector"]
+        for i in range(100):
+            start = time.perf_counter()
+            if i % 2 == 0:
+                session.call("status", {"projectDir": box.project})
+            else:
+                names = session.call("envList", {"deploymentSelector": selector})["variables"]
+                if [v["name"] for v in names] != ["API_KEY", "MODE"]:
+                    raise RuntimeError("envList gave %s" % names)
+            latencies.append(time.perf_counter() - start)
+        rss = current_rss_kib(session.proc.pid)
+    finally:
+        session.close()
+        box.close()
+    return statistics.median(latencies), rss, []
+
+
+def current_rss_kib(pid):
+    """VmRSS of a running process, in KiB (0 where /proc is not available)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+LONG_RUNNING = {
+    "dev_save_ready": dev_save_to_ready,
+    "mcp_start_to_tools_list": mcp_start_to_tools_list,
+    "mcp_100_calls": mcp_100_calls,
+}
+
+
 def peak_rss_kib(pid):
     """VmHWM of a running process, in KiB (0 where /proc is not available)."""
     try:
@@ -454,18 +593,18 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     sides = [("ours", [os.path.abspath(candidate)]), ("reference", reference_prefix())]
 
-    names = list(SCENARIOS) + ["dev_save_ready"]
+    names = list(SCENARIOS) + list(LONG_RUNNING)
     if args.only:
         names = [n for n in names if n in args.only]
 
     rows = []
     for name in names:
-        if name == "dev_save_ready":
-            # One long-running process per side; saves are timed inside it.
+        if name in LONG_RUNNING:
+            # Long-running processes, timed from inside the session.
             result = {}
             for label, cli in sides:
                 try:
-                    result[label] = dev_save_to_ready(cli, args.runs, label)
+                    result[label] = LONG_RUNNING[name](cli, args.runs, label)
                 except Exception as e:  # a failing side is reported, not fatal
                     result[label] = e
         else:
@@ -483,7 +622,7 @@ HEADER_PRINTED = [False]
 
 def print_row(name, result, flush=False):
     if not HEADER_PRINTED[0]:
-        print("%-18s %12s %10s %12s %10s %9s" % ("scenario", "ours", "ours RSS", "reference", "ref RSS", "speed-up"))
+        print("%-24s %12s %10s %12s %10s %9s" % ("scenario", "ours", "ours RSS", "reference", "ref RSS", "speed-up"))
         HEADER_PRINTED[0] = True
     cells = []
     for label in ("ours", "reference"):
@@ -496,7 +635,7 @@ def print_row(name, result, flush=False):
     ratio = "-"
     if isinstance(ours, tuple) and isinstance(ref, tuple) and ours[0] > 0:
         ratio = "%.1fx" % (ref[0] / ours[0])
-    print("%-18s %12s %10s %12s %10s %9s" % (name, cells[0], cells[1], cells[2], cells[3], ratio), flush=flush)
+    print("%-24s %12s %10s %12s %10s %9s" % (name, cells[0], cells[1], cells[2], cells[3], ratio), flush=flush)
     for label in ("ours", "reference"):
         r = result.get(label)
         if isinstance(r, Exception):
