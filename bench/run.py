@@ -28,14 +28,10 @@ Scenarios:
   deploy_unchanged a second deploy of `basic` against a server that already has its modules
                    (also checks that our start_push uploads no module source)
   dev_save_ready   `convex dev` running; time from saving a function file to "Convex functions ready"
+  env_set          `convex env set BENCH_SECRET <value>` with a prod deploy key (one update request)
+  run_query        `convex run notes:list '{author: "alice"}'` with a prod deploy key (prints the result)
   export_small     `convex export --path snapshot.zip` with a dev deploy key: request, three export states
                    over the sync WebSocket, download of a 64 KiB ZIP (checks the file arrived whole)
-  mcp_start_to_tools_list
-                   `convex mcp start`: time from launch to the answer of `tools/list` (after `initialize`);
-                   RSS is the server's peak at that point
-  mcp_100_calls    one `convex mcp start` session (logged in, CONVEX_DEPLOYMENT in .env.local): 100 tool
-                   calls alternating `status` and `envList` (management API, sync WebSocket); time is the
-                   median call, RSS the server's resident memory (VmRSS) after the 100th call
 """
 
 import argparse
@@ -279,6 +275,41 @@ def scenario_deploy_unchanged(cli):
     return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
 
 
+def requests_to(records, path):
+    return [r for r in records if r.get("path") == path]
+
+
+def scenario_env_set(cli):
+    routes = [{"method": "POST", "path": "/api/update_environment_variables", "json": {}}]
+    box = Sandbox(routes=routes)
+
+    def check(records):
+        sent = requests_to(records, "/api/update_environment_variables")
+        body = sent[-1].get("body", {}).get("json") if sent else None
+        if body != {"changes": [{"name": "BENCH_SECRET", "value": "s3cr3t-bench-value"}]}:
+            return "unexpected update_environment_variables body: %r" % (body,)
+        return None
+
+    cmd = cli + ["env", "set", "BENCH_SECRET", "s3cr3t-bench-value"]
+    return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
+
+
+def scenario_run_query(cli):
+    notes = [{"_id": "k57a%04d" % i, "_creationTime": 1700000000000 + i, "author": "alice",
+              "body": "note %d" % i, "pinned": i % 2 == 0} for i in range(20)]
+    routes = [{"method": "POST", "path": "/api/function",
+               "json": {"status": "success", "value": notes, "logLines": []}}]
+    box = Sandbox(routes=routes)
+
+    def check(records):
+        sent = requests_to(records, "/api/function")
+        body = sent[-1].get("body", {}).get("json") if sent else None
+        if not body or body.get("path") != "notes:list" or body.get("args") != {"author": "alice"}:
+            return "unexpected /api/function body: %r" % (body,)
+        return None
+
+    cmd = cli + ["run", "notes:list", "{author: 'alice'}"]
+    return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
 EXPORT_TS = "1700000000123456789"
 
 
@@ -318,6 +349,8 @@ SCENARIOS = {
     "deploy_small": deploy_scenario(0),
     "deploy_100": deploy_scenario(100),
     "deploy_unchanged": scenario_deploy_unchanged,
+    "env_set": scenario_env_set,
+    "run_query": scenario_run_query,
     "export_small": scenario_export_small,
 }
 

@@ -23,7 +23,7 @@ runs="${1:-10000000}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(deploy_key env_file selector import_file)
+  targets=(deploy_key env_file selector import_file function_args env_set_file)
 fi
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then

@@ -3,8 +3,9 @@
 //!
 //! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
 //! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
-//! `update`, `ai-files`, `export`, `import`, and the hidden `init`,
-//! `reinit`, `deployments`, `auth`, `typecheck`. Every other command of the
+//! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
+//! `function-spec`, `insights`, and the hidden `init`, `reinit`,
+//! `deployments`, `auth`, `typecheck`. Every other command of the
 //! official CLI is declared as a [`Forwarded`] stub so that
 //! `--help` lists it and typos are still rejected; running one hands the
 //! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
@@ -104,13 +105,13 @@ pub enum Command {
     #[command(hide = true)]
     Auth(commands::auth::Args),
     #[command(hide = true, name = "network-test")]
-    NetworkTest(Forwarded),
+    NetworkTest(commands::network_test::Args),
     #[command(hide = true)]
-    Integration(Forwarded),
+    Integration(commands::integration::Args),
 }
 
 /// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &["network-test", "integration", "codegen"];
+const FORWARDED_COMMANDS: &[&str] = &["codegen"];
 
 /// What `main` should do after parsing.
 pub enum Parsed {
@@ -270,6 +271,8 @@ pub fn run(command: Command) -> ExitCode {
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
         C::Mcp(args) => commands::mcp::run(args),
+        C::Integration(args) => commands::integration::run(args),
+        C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
         C::Run(args) => commands::run::run(args),
@@ -278,9 +281,6 @@ pub fn run(command: Command) -> ExitCode {
         C::Data(args) => commands::data::run(args),
         C::FunctionSpec(args) => commands::function_spec::run(args),
         C::Insights(args) => commands::insights::run(args),
-        C::NetworkTest(_) | C::Integration(_) => {
-            return ExitCode::from(crate::forward::forward_current_args());
-        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -450,9 +450,14 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_commands_keep_their_arguments() {
-        match parse_ok(&["mcp", "start", "--help", "X"]) {
-            Command::Mcp(f) => assert_eq!(f.args.len(), 3),
+    fn mcp_start_flags_parse() {
+        match parse_ok(&["mcp", "start", "--disable-tools", "data,logs", "--prod"]) {
+            Command::Mcp(m) => match m.command {
+                commands::mcp::Sub::Start(s) => {
+                    assert_eq!(s.disable_tools.as_deref(), Some("data,logs"));
+                    assert!(s.selection.prod);
+                }
+            },
             _ => panic!(),
         }
         assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));

@@ -22,6 +22,7 @@
 //! - `codegen`: `convex/_generated/`.
 //! - `push`: the deploy2 push pipeline shared by `deploy`, `dev` and `codegen`.
 //! - `local_backend`: local and anonymous backends.
+//! - `workos`: WorkOS AuthKit provisioning (the `integration workos` commands).
 //! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
 pub mod advisories;
@@ -53,6 +54,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod values;
 pub mod watch;
+pub mod workos;
 
 /// The version of the official CLI this binary stands in for. It is what
 /// `--version` prints and what the `Convex-Client` header carries.

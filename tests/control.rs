@@ -503,3 +503,344 @@ async fn ai_files_enable_disable_and_status() {
     cmd(&s, &node, &["ai-files"]).assert().code(1);
     cmd(&s, &node, &["ai-files", "help"]).assert().code(1);
 }
+
+async fn mount_json(s: &Scene, verb: &str, p: &str, status: u16, body: serde_json::Value) {
+    Mock::given(method(verb))
+        .and(path(p))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&s.server)
+        .await;
+}
+
+async fn integration_scene() -> Scene {
+    let s = Scene::new().await;
+    s.login("convex-pat-alice-0001");
+    s.write(".env.local", DEV_ENV_LOCAL);
+    mount_dev_deployment(&s).await;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn integration_workos_status_and_project_environments() {
+    let s = integration_scene().await;
+    let node = refusing_node();
+    mount_json(&s, "GET", "/api/teams/17/workos_team_health", 200,
+        json!({"teamProvisioned": true, "teamInfo": {"name": "Acme WorkOS", "productionState": "active"}})).await;
+    mount_json(
+        &s,
+        "GET",
+        "/api/deployments/happy-otter-123/workos_environment_health",
+        404,
+        json!({"code": "WorkOSEnvironmentNotProvisioned", "message": "none"}),
+    )
+    .await;
+    s.write(
+        "convex.json",
+        r#"{"authKit": {"dev": {"configure": false}}}"#,
+    );
+    cmd(&s, &node, &["integration", "workos", "status"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("WorkOS team: Acme WorkOS")
+                .and(predicate::str::contains(
+                    "WorkOS environment: Not provisioned",
+                ))
+                .and(predicate::str::contains("dev: configure: disabled"))
+                .and(no_node()),
+        );
+
+    mount_json(&s, "GET", "/api/projects/4242/workos_environments", 200,
+        json!({"environments": [{"userEnvironmentName": "staging", "workosClientId": "client_s", "isProduction": false}]})).await;
+    cmd(
+        &s,
+        &node,
+        &["integration", "workos", "list-project-environments"],
+    )
+    .assert()
+    .code(0)
+    .stderr(predicate::str::contains("staging - Client ID: client_s"));
+
+    mount_json(&s, "POST", "/api/projects/4242/workos_environments", 200,
+        json!({"userEnvironmentName": "live", "workosClientId": "client_l", "workosApiKey": "sk_live"})).await;
+    cmd(
+        &s,
+        &node,
+        &[
+            "integration",
+            "workos",
+            "create-project-environment",
+            "--name",
+            "live",
+            "--production",
+        ],
+    )
+    .assert()
+    .code(0)
+    .stderr(predicate::str::contains("API Key: sk_live"));
+    let requests = s.requests().await;
+    let create = requests
+        .iter()
+        .find(|r| {
+            r.method.as_str() == "POST" && r.url.path() == "/api/projects/4242/workos_environments"
+        })
+        .unwrap();
+    assert_eq!(
+        support::scene::json_body(create),
+        json!({"environmentName": "live", "isProduction": true})
+    );
+
+    // Deleting asks first: without a terminal the question goes to stdout
+    // and nothing is deleted.
+    cmd(
+        &s,
+        &node,
+        &[
+            "integration",
+            "workos",
+            "delete-project-environment",
+            "--client-id",
+            "client_s",
+        ],
+    )
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains("client_s"));
+    assert!(
+        !s.requests()
+            .await
+            .iter()
+            .any(|r| r.url.path().ends_with("delete_project_environment"))
+    );
+    // A required flag missing is a usage error, before any request.
+    let before = s.requests().await.len();
+    cmd(
+        &s,
+        &node,
+        &["integration", "workos", "create-project-environment"],
+    )
+    .assert()
+    .code(1);
+    assert_eq!(s.requests().await.len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn integration_workos_team_commands() {
+    let s = integration_scene().await;
+    let node = refusing_node();
+    Mock::given(method("POST"))
+        .and(path("/api/workos/has_associated_workos_team"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"hasAssociatedWorkosTeam": true, "teamId": 17})),
+        )
+        .up_to_n_times(1)
+        .mount(&s.server)
+        .await;
+    cmd(&s, &node, &["integration", "workos", "provision-team"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("already has").and(no_node()));
+    mount_json(
+        &s,
+        "POST",
+        "/api/workos/has_associated_workos_team",
+        200,
+        json!({"hasAssociatedWorkosTeam": false, "teamId": 17}),
+    )
+    .await;
+    cmd(&s, &node, &["integration", "workos", "provision-team"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Create a WorkOS team"))
+        .stderr(predicate::str::contains("terminal"));
+    assert!(
+        !s.requests()
+            .await
+            .iter()
+            .any(|r| r.url.path().ends_with("provision_associated_workos_team"))
+    );
+
+    mount_json(
+        &s,
+        "POST",
+        "/api/workos/invite_team_member",
+        400,
+        json!({"code": "WorkosUserAlreadyInvited", "message": "Already invited"}),
+    )
+    .await;
+    cmd(
+        &s,
+        &node,
+        &["integration", "workos", "invite", "--email", "bob@acme.dev"],
+    )
+    .assert()
+    .code(0)
+    .stderr(predicate::str::contains("Already invited"));
+    let invite = s
+        .requests()
+        .await
+        .into_iter()
+        .find(|r| r.url.path() == "/api/workos/invite_team_member")
+        .unwrap();
+    assert_eq!(
+        support::scene::json_body(&invite),
+        json!({"teamId": 17, "email": "bob@acme.dev"})
+    );
+
+    // A self-hosted deployment has no WorkOS integration.
+    let mut s = Scene::new().await;
+    let host = s.host();
+    s.set("CONVEX_SELF_HOSTED_URL", &host);
+    s.set("CONVEX_SELF_HOSTED_ADMIN_KEY", "self|key");
+    cmd(&s, &node, &["integration", "workos", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("self-hosted"));
+}
+
+mod network_test {
+    use super::*;
+    use support::fake_convex::{FakeConvex, Route, SyncScript};
+
+    fn run(fake: &FakeConvex, node: &tempfile::TempDir, args: &[&str]) -> assert_cmd::Command {
+        let home = tempfile::tempdir().unwrap();
+        let mut c = assert_cmd::Command::cargo_bin("convex").unwrap();
+        c.env_clear()
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("PATH", node.path())
+            .env("CONVEX_PROVISION_HOST", fake.url())
+            .env("NO_COLOR", "1")
+            .arg("network-test")
+            .args(args);
+        std::mem::forget(home);
+        c
+    }
+
+    async fn fake_deployment() -> FakeConvex {
+        let fake = FakeConvex::start().await;
+        fake.route(Route::new("GET", "/instance_name", json!(null)).raw("happy-otter-123"));
+        fake.route(Route::new("POST", "/echo", json!(null)).echo());
+        fake
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn passes_every_step_against_a_working_deployment() {
+        let fake = fake_deployment().await;
+        let node = refusing_node();
+        fake.sync(
+            SyncScript::default().query("_system/cli/convexUrl:cloudUrl", vec![json!(fake.url())]),
+        );
+        let url = fake.url();
+        run(
+            &fake,
+            &node,
+            &["--url", &url, "--admin-key", "dev:happy-otter-123|key"],
+        )
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("OK: DNS lookup => 127.0.0.1:ipv4")
+                .and(predicate::str::contains("OK: TCP connect"))
+                .and(predicate::str::contains("OK: HTTP check"))
+                .and(predicate::str::contains(
+                    "OK: WebSocket connection established.",
+                ))
+                .and(predicate::str::contains("OK: echo 128 bytes"))
+                .and(predicate::str::contains("OK: echo 4 MiB"))
+                .and(predicate::str::contains("Network test passed."))
+                .and(no_node()),
+        );
+        let echoes = fake.requests_to("/echo");
+        assert_eq!(echoes.len(), 2);
+        // Bare requests: no header of ours.
+        for r in echoes
+            .iter()
+            .chain(fake.requests_to("/instance_name").iter())
+        {
+            assert!(r.header("authorization").is_none(), "{r:?}");
+            assert!(r.header("convex-client").is_none(), "{r:?}");
+            assert!(r.header("content-type").is_none(), "{r:?}");
+        }
+        let types: Vec<String> = fake
+            .ws_messages()
+            .iter()
+            .map(|m| m["type"].as_str().unwrap_or("").to_string())
+            .collect();
+        // The subscription is left open, as the official CLI leaves it.
+        assert_eq!(types, ["Connect", "Authenticate", "ModifyQuerySet"]);
+        assert_eq!(fake.ws_messages()[1]["value"], "dev:happy-otter-123|key");
+        // No management request with --url.
+        assert!(
+            fake.log()
+                .iter()
+                .all(|l| !l.path.starts_with("/api/deployment"))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn url_alone_skips_the_websocket_and_failures_stop_the_test() {
+        let fake = fake_deployment().await;
+        let node = refusing_node();
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("Skipping the WebSocket check"));
+        assert!(fake.ws_messages().is_empty());
+
+        // A query that throws fails the WebSocket step; nothing is echoed.
+        let fake = fake_deployment().await;
+        fake.sync(
+            SyncScript::default().error("_system/cli/convexUrl:cloudUrl", "no such function"),
+        );
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url, "--admin-key", "k"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "FAIL: Failed to connect to deployment over WebSocket",
+            ));
+        assert!(fake.requests_to("/echo").is_empty());
+
+        // An echo that does not come back unchanged.
+        let fake = FakeConvex::start().await;
+        fake.route(Route::new("GET", "/instance_name", json!(null)).raw("x"));
+        fake.route(Route::new("POST", "/echo", json!(null)).raw("not the same"));
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "FAIL: echo 128 bytes (Error: Response data mismatch)",
+            ));
+
+        // /instance_name refused.
+        let fake = FakeConvex::start().await;
+        fake.route(
+            Route::new(
+                "GET",
+                "/instance_name",
+                json!({"code": "Forbidden", "message": "no"}),
+            )
+            .status(403),
+        );
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("FAIL: HTTP check"));
+
+        // A timeout that is not a number: nothing is sent.
+        let fake = FakeConvex::start().await;
+        let url = fake.url();
+        run(&fake, &node, &["--url", &url, "--timeout", "soon"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("--timeout"));
+        assert!(fake.log().is_empty());
+    }
+}

@@ -6,8 +6,9 @@
 use anyhow::Result;
 use std::io::Read as _;
 
+use crate::commands::one_off;
 use crate::context::{Context, ContextOptions};
-use crate::credentials::{DeploymentCredentials, SelectionFlags};
+use crate::credentials::SelectionFlags;
 use crate::data_plane::env::{
     EnvBackend, EnvVarChange, SetPlan, format_env_value_for_dotfile, format_list,
 };
@@ -232,7 +233,7 @@ async fn run_async(ctx: &Context, flags: &SelectionFlags, command: Sub) -> Resul
     match command {
         Sub::Default(d) => return run_default(ctx, flags, d.command).await,
         command => {
-            let (deployment, notice) = select_deployment(ctx, flags, true).await?;
+            let target = one_off::select_deployment(ctx, flags).await?;
             let verb = match &command {
                 Sub::Set(_) => "env set",
                 Sub::Get(_) => "env get",
@@ -240,46 +241,22 @@ async fn run_async(ctx: &Context, flags: &SelectionFlags, command: Sub) -> Resul
                 _ => "env list",
             };
             crate::project::ensure_has_convex_dependency(&ctx.cwd, verb)?;
-            let client = ctx.deployment_client(&deployment.url, &deployment.admin_key)?;
-            let backend = EnvBackend::deployment(client, ctx.http()?, notice);
-            match command {
-                Sub::Set(a) => set(ctx, &backend, &a, "env set").await,
-                Sub::Get(a) => get(&backend, &a.name).await,
-                Sub::Remove(a) => remove(&backend, &a.name).await,
-                Sub::List(a) => list(ctx, &backend, &a).await,
-                Sub::Default(_) => unreachable!(),
-            }
+            // A local deployment whose backend is not running is started for
+            // the command, as the official CLI does.
+            one_off::with_running_backend(ctx, &target, async {
+                let backend =
+                    EnvBackend::deployment(target.client(ctx)?, ctx.http()?, target.notice());
+                match command {
+                    Sub::Set(a) => set(ctx, &backend, &a, "env set").await,
+                    Sub::Get(a) => get(&backend, &a.name).await,
+                    Sub::Remove(a) => remove(&backend, &a.name).await,
+                    Sub::List(a) => list(ctx, &backend, &a).await,
+                    Sub::Default(_) => unreachable!(),
+                }
+            })
+            .await
         }
     }
-}
-
-/// The deployment and the notice messages end with
-/// (` (on dev deployment happy-otter-123)`).
-pub(crate) async fn select_deployment(
-    ctx: &Context,
-    flags: &SelectionFlags,
-    check_local_backend: bool,
-) -> Result<(DeploymentCredentials, String)> {
-    let selection = crate::credentials::get_deployment_selection(ctx, flags).await?;
-    let deployment = crate::credentials::load_selected_deployment_credentials(
-        ctx,
-        &selection,
-        // A local deployment is checked (`GET /instance_name`) before
-        // `env set|get|remove|list`, as the official CLI checks it.
-        crate::credentials::LoadOptions {
-            ensure_local_running: check_local_backend,
-        },
-    )
-    .await?;
-    let notice = match &deployment.fields {
-        Some(f) => format!(
-            " (on {} deployment {})",
-            style::bold(f.deployment_type.as_str()),
-            style::bold(&f.deployment_name)
-        ),
-        None => String::new(),
-    };
-    Ok((deployment, notice))
 }
 
 async fn run_default(ctx: &Context, flags: &SelectionFlags, command: DefaultSub) -> Result<()> {
@@ -332,7 +309,7 @@ async fn default_backend(
         let team = match parsed.0 {
             Some(team) => team,
             None => {
-                let (deployment, _) = select_deployment(ctx, flags, false).await?;
+                let deployment = one_off::select_deployment(ctx, flags).await?.credentials;
                 let Some(fields) = deployment.fields else {
                     return Err(fail(
                         "error: --project <project-slug> requires a current cloud deployment to infer the team from. Use `team-slug:project-slug` to specify the team explicitly.",
@@ -359,7 +336,7 @@ async fn default_backend(
             deployment_type: dtype,
         });
     }
-    let (deployment, _) = select_deployment(ctx, flags, false).await?;
+    let deployment = one_off::select_deployment(ctx, flags).await?.credentials;
     let Some(fields) = deployment.fields else {
         return Err(fail(
             "Default environment variables are only available for cloud projects.",

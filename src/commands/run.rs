@@ -117,15 +117,8 @@ async fn run_async(
     target: RunTarget,
     push: bool,
 ) -> Result<()> {
-    let selection = crate::credentials::get_deployment_selection(ctx, flags).await?;
-    let deployment = crate::credentials::load_selected_deployment_credentials(
-        ctx,
-        &selection,
-        // A local deployment is checked (`GET /instance_name`), as the
-        // official CLI checks it before the command runs.
-        crate::credentials::LoadOptions::default(),
-    )
-    .await?;
+    let target_deployment = crate::commands::one_off::select_deployment(ctx, flags).await?;
+    let deployment = target_deployment.credentials.clone();
     let is_prod = deployment
         .fields
         .as_ref()
@@ -135,10 +128,25 @@ async fn run_async(
             "`convex run` doesn't support pushing functions to prod deployments. Remove the --push flag. To push to production use `npx convex deploy`.",
         ));
     }
+    // A local deployment whose backend is not running is started for the
+    // command, as the official CLI does.
+    crate::commands::one_off::with_running_backend(ctx, &target_deployment, async {
+        run_on_deployment(ctx, args, target, push, &deployment).await
+    })
+    .await
+}
+
+async fn run_on_deployment(
+    ctx: &Context,
+    args: &Args,
+    target: RunTarget,
+    push: bool,
+    deployment: &crate::credentials::DeploymentCredentials,
+) -> Result<()> {
     if push {
         crate::commands::dev::push_once_for_run(
             ctx,
-            &deployment,
+            deployment,
             args.typecheck,
             args.typecheck_components,
             args.codegen == CodegenMode::Enable,

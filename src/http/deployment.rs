@@ -42,6 +42,12 @@ pub struct DeploymentRequest {
     pub retry: RetryPolicy,
     /// Retries after the first attempt (default 6).
     pub max_retries: u32,
+    /// Send no header of our own (no `Authorization`, `Content-Type` or
+    /// `Convex-Client`): the official CLI's `bareDeploymentFetch`.
+    pub bare: bool,
+    /// Follow redirects (the default); when off, a 3xx answer is returned
+    /// as a failed request with its status.
+    pub follow_redirects: bool,
 }
 
 impl DeploymentRequest {
@@ -54,7 +60,23 @@ impl DeploymentRequest {
             headers: Vec::new(),
             retry: RetryPolicy::Default,
             max_retries: MAX_RETRIES,
+            bare: false,
+            follow_redirects: true,
         }
+    }
+
+    /// A request without any header of ours (see [`DeploymentRequest::bare`]).
+    pub fn bare(method: Method, path: &str) -> DeploymentRequest {
+        DeploymentRequest {
+            bare: true,
+            ..DeploymentRequest::new(method, path)
+        }
+    }
+
+    /// Whether redirects are followed.
+    pub fn follow_redirects(mut self, follow: bool) -> DeploymentRequest {
+        self.follow_redirects = follow;
+        self
     }
 
     /// Set a JSON body.
@@ -151,24 +173,40 @@ impl DeploymentClient {
                 | Method::OPTIONS
                 | Method::TRACE
         );
+        let no_redirects = if req.follow_redirects {
+            None
+        } else {
+            Some(
+                self.http
+                    .reqwest_without_redirects()
+                    .map_err(|e| FetchError::Network {
+                        url: url.clone(),
+                        detail: format!("{e:#}"),
+                    })?,
+            )
+        };
         let mut attempt: u32 = 0;
         loop {
-            let mut builder = self
-                .http
-                .reqwest_for(&url)
-                .request(req.method.clone(), &url)
-                .header("Authorization", format!("Convex {}", self.admin_key));
-            if !req
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("convex-client"))
+            let client = no_redirects
+                .as_ref()
+                .unwrap_or_else(|| self.http.reqwest_for(&url));
+            let mut builder = client.request(req.method.clone(), &url);
+            if !req.bare {
+                builder = builder.header("Authorization", format!("Convex {}", self.admin_key));
+            }
+            if !req.bare
+                && !req
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("convex-client"))
             {
                 builder = builder.header("Convex-Client", self.http.convex_client());
             }
-            if !req
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            if !req.bare
+                && !req
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             {
                 builder = builder.header("Content-Type", "application/json");
             }

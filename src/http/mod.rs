@@ -283,6 +283,15 @@ impl HttpClient {
             .is_some_and(|proxy| proxy.scheme() != "http")
     }
 
+    /// A client like [`HttpClient::reqwest`] (same builder) that does not
+    /// follow redirects, for the one check that wants to see a 301
+    /// (`network-test`). Built on each call: it is needed once per run.
+    pub fn reqwest_without_redirects(&self) -> Result<reqwest::Client> {
+        Ok(client_builder(&self.process_env)?
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?)
+    }
+
     /// The `Convex-Client` header value.
     pub fn convex_client(&self) -> &str {
         &self.convex_client

@@ -54,6 +54,8 @@ pub struct Route {
     pub times: Option<usize>,
     /// Answer with this raw text instead of `body`.
     pub raw: Option<String>,
+    /// Answer with the request's own body (`network-test`'s `/echo`).
+    pub echo: bool,
 }
 
 impl Route {
@@ -66,7 +68,12 @@ impl Route {
             body,
             times: None,
             raw: None,
+            echo: false,
         }
+    }
+    pub fn echo(mut self) -> Route {
+        self.echo = true;
+        self
     }
     pub fn status(mut self, status: u16) -> Route {
         self.status = status;
@@ -248,6 +255,7 @@ impl FakeConvex {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
+        let raw_body = body.clone();
         let body = String::from_utf8_lossy(&body).into_owned();
         self.push_log(Logged {
             method: method.clone(),
@@ -269,20 +277,24 @@ impl FakeConvex {
                 if let Some(t) = r.times.as_mut() {
                     *t -= 1;
                 }
-                (
-                    r.status,
-                    r.raw.clone().unwrap_or_else(|| r.body.to_string()),
-                )
+                let text = if r.echo {
+                    raw_body.clone()
+                } else {
+                    Bytes::from(r.raw.clone().unwrap_or_else(|| r.body.to_string()))
+                };
+                (r.status, text)
             })
         };
         let (status, text) = answer.unwrap_or((
             404,
-            json!({"code": "NotFound", "message": format!("no route for {path}")}).to_string(),
+            Bytes::from(
+                json!({"code": "NotFound", "message": format!("no route for {path}")}).to_string(),
+            ),
         ));
         Response::builder()
             .status(status)
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(text)))
+            .body(Full::new(text))
             .unwrap()
     }
 
