@@ -1,19 +1,16 @@
 //! The command tree. Every flag of every native command is declared here or in
 //! the `Args` struct of its command module.
 //!
-//! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
-//! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
-//! `function-spec`, `insights`, and the hidden `init`, `reinit`,
-//! `deployments`, `auth`, `typecheck`. Every other command of the
-//! official CLI is declared as a [`Forwarded`] stub so that
-//! `--help` lists it and typos are still rejected; running one hands the
-//! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
+//! Every command of the official CLI 1.48.0 is native. Two things still run
+//! the project's official CLI ([`crate::forward`], listed with their reasons
+//! in docs/compatibility.md): the hidden `dev --debug-node-apis` diagnostic
+//! and `integration workos provision-environment`. Anything the tree does not
+//! know is a usage error, never a Node start.
 //!
 //! Usage errors exit 1 (not clap's 2), `--help` goes to stdout with exit 0 and
 //! `--version` prints the reference version alone, as the official CLI does.
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -36,15 +33,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// Arguments of a command that is not native yet: everything after the
-/// command name is passed on untouched (including `--help`).
-#[derive(Debug, Clone, Args)]
-#[command(disable_help_flag = true)]
-pub struct Forwarded {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., hide = true)]
-    pub args: Vec<OsString>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,9 +98,6 @@ pub enum Command {
     Integration(commands::integration::Args),
 }
 
-/// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &["codegen"];
-
 /// What `main` should do after parsing.
 pub enum Parsed {
     /// Run a command.
@@ -125,16 +110,6 @@ pub enum Parsed {
 /// Parse `argv` (including the program name). Prints help/version/usage
 /// errors itself.
 pub fn parse(argv: Vec<OsString>) -> Parsed {
-    // `convex help <forwarded command>` shows that command's real help.
-    if argv.len() >= 3
-        && argv[1] == "help"
-        && let Some(name) = argv[2].to_str()
-        && FORWARDED_COMMANDS.contains(&name)
-    {
-        let mut args: Vec<OsString> = argv[2..].to_vec();
-        args.push("--help".into());
-        return Parsed::Exit(crate::forward::forward(&args));
-    }
     // `help help` names no command of the official CLI: a usage error.
     if argv.len() >= 3 && argv[1] == "help" && argv[2] == "help" {
         eprintln!("error: unknown command 'help'\n");
