@@ -216,6 +216,11 @@ pub async fn download_export(
                 style::bold(input_path)
             )));
         }
+        Err(_) if input_path.ends_with('/') || (cfg!(windows) && input_path.ends_with('\\')) => {
+            return Err(fail(format!(
+                "Exporting data failed: the folder {input_path} does not exist. Create it first, or give --path a file name such as {input_path}snapshot.zip; nothing was saved."
+            )));
+        }
         Err(_) => (input_path.to_string(), absolute, false),
     };
     if display != input_path {
@@ -356,8 +361,13 @@ async fn write_body_atomically(
 }
 
 fn write_failed(display: &str, err: &std::io::Error) -> anyhow::Error {
+    let advice = if err.kind() == std::io::ErrorKind::StorageFull {
+        "free some space or choose another --path"
+    } else {
+        "check the path and its permissions, or choose another --path"
+    };
     Failure::new(format!(
-        "Exporting data failed: cannot write {display} ({err}). Nothing was saved; free some space or choose another --path, then run the command again."
+        "Exporting data failed: cannot write {display} ({err}). Nothing was saved; {advice}, then run the command again."
     ))
     .into()
 }

@@ -365,14 +365,16 @@ fn export_never_overwrites_an_existing_file() {
 #[test]
 fn export_into_a_missing_folder_fails_cleanly() {
     let s = export_scene(vec![zip_answer(zip_bytes(10))]);
-    let out = run(&mut s.cmd(&["export", "--path", "nope/backup.zip"]));
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("Exporting data failed"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(s.listing("."), ["package.json"]);
+    for path in ["nope/backup.zip", "nope/"] {
+        let out = run(&mut s.cmd(&["export", "--path", path]));
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr.contains("the folder nope") && out.stderr.contains("does not exist"),
+            "{path}: {}",
+            out.stderr
+        );
+        assert_eq!(s.listing("."), ["package.json"]);
+    }
 }
 
 #[test]
