@@ -229,8 +229,8 @@ impl<R: AsyncBufRead + Send + Unpin> rmcp::transport::Transport<RoleServer> for 
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let writer = self.writer.clone();
         async move {
-            let line = serde_json::to_string(&item).map_err(std::io::Error::other)?;
-            write_line(&writer, line).await
+            let value = serde_json::to_value(&item).map_err(std::io::Error::other)?;
+            write_line(&writer, as_the_official_server_writes(value).to_string()).await
         }
     }
 
@@ -290,6 +290,34 @@ impl<R: AsyncBufRead + Send + Unpin> rmcp::transport::Transport<RoleServer> for 
     }
 }
 
+/// An outgoing message as the official server writes it, so that stdout is
+/// the same bytes: a result as `{"result":…,"jsonrpc":"2.0","id":…}` (errors
+/// keep `{"jsonrpc","id","error"}`), and a method the server does not serve
+/// (`resources/list`, `bogus/x`, …) answered `-32601 "Method not found"`
+/// (the SDK names the method instead).
+fn as_the_official_server_writes(value: Value) -> Value {
+    match value {
+        Value::Object(mut object) if object.contains_key("result") => {
+            let mut ordered = serde_json::Map::with_capacity(object.len());
+            if let Some(result) = object.shift_remove("result") {
+                ordered.insert("result".to_string(), result);
+            }
+            ordered.extend(object);
+            Value::Object(ordered)
+        }
+        Value::Object(mut object) => {
+            if let Some(Value::Object(error)) = object.get_mut("error")
+                && error.get("code").and_then(Value::as_i64) == Some(-32601)
+            {
+                error.insert("message".into(), Value::from("Method not found"));
+                error.shift_remove("data");
+            }
+            Value::Object(object)
+        }
+        other => other,
+    }
+}
+
 /// A line on stderr (the only place the server logs to).
 pub fn log(text: &str) {
     crate::output::error_line(&format!("MCP server: {text}"));
@@ -326,6 +354,25 @@ mod tests {
             Decoded::Skip(_)
         ));
         assert!(matches!(decode_line(b"  \r"), Decoded::Skip(_)));
+    }
+
+    #[test]
+    fn results_are_written_in_the_official_key_order() {
+        let reply = json!({"jsonrpc": "2.0", "id": 7, "result": {"tools": []}});
+        assert_eq!(
+            as_the_official_server_writes(reply).to_string(),
+            r#"{"result":{"tools":[]},"jsonrpc":"2.0","id":7}"#
+        );
+        let error = json!({"jsonrpc": "2.0", "id": 8, "error": {"code": -32602, "message": "m"}});
+        assert_eq!(
+            as_the_official_server_writes(error).to_string(),
+            r#"{"jsonrpc":"2.0","id":8,"error":{"code":-32602,"message":"m"}}"#
+        );
+        let unknown = json!({"jsonrpc": "2.0", "id": 9, "error": {"code": -32601, "message": "prompts/list"}});
+        assert_eq!(
+            as_the_official_server_writes(unknown).to_string(),
+            r#"{"jsonrpc":"2.0","id":9,"error":{"code":-32601,"message":"Method not found"}}"#
+        );
     }
 
     #[test]
