@@ -681,13 +681,13 @@ async fn malformed_requests_get_json_rpc_errors() {
     let by_id = |id: i64| answers.iter().find(|a| a["id"] == id).cloned().unwrap();
     assert_eq!(by_id(2)["error"]["code"], -32602);
     assert_eq!(by_id(3)["error"]["code"], -32601);
+    assert_eq!(by_id(3)["error"]["message"], "Method not found");
     let invalid: Vec<&Value> = answers
         .iter()
         .filter(|a| a["id"].is_null() && a["error"]["code"] == -32600)
         .collect();
     assert_eq!(invalid.len(), 2, "{answers:?}");
     assert_eq!(by_id(5)["result"]["tools"].as_array().unwrap().len(), 12);
-    drop(send);
     drop(stdin);
     let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
         .await
