@@ -382,79 +382,170 @@ pub fn sorted_names() -> Vec<&'static str> {
     names
 }
 
-/// Check a call's arguments against the tool's schema. The message names
-/// the argument and what was expected.
+/// Check a call's arguments against the tool's input schema as the official
+/// server's zod schema does, and word a failure as zod does: its message is
+/// the list of issues as indented JSON (`invalid_type`, `invalid_enum_value`,
+/// `too_small`, `too_big`, with the same fields in the same order), every
+/// property checked in the schema's order. Unknown properties are ignored.
 pub fn check_arguments(tool: ToolName, args: &Map<String, Value>) -> Result<(), String> {
     let schema = tool.input_schema();
-    let properties = schema["properties"]
-        .as_object()
-        .cloned()
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let bad = |name: &str, what: String| {
-        Err(format!(
-            "Invalid arguments for `{}`: `{name}` {what}",
-            tool.as_str()
-        ))
-    };
-    if let Some(required) = schema["required"].as_array() {
-        for name in required.iter().filter_map(Value::as_str) {
-            if args.get(name).is_none_or(Value::is_null) {
-                return bad(name, "is required".to_string());
+    let mut issues = Vec::new();
+    if let Some(properties) = schema["properties"].as_object() {
+        for (name, spec) in properties {
+            match args.get(name) {
+                None if required.contains(&name.as_str()) => {
+                    issues.push(type_issue(spec, name, "undefined"));
+                }
+                None => {}
+                Some(value) => issues.extend(value_issues(spec, name, value)),
             }
         }
     }
-    for (name, spec) in &properties {
-        let Some(value) = args.get(name) else {
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(serde_json::to_string_pretty(&issues).unwrap_or_default())
+    }
+}
+
+/// zod's name for a JSON value's type.
+fn zod_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// zod's `util.joinValues` of an enum's strings: `'asc' | 'desc'`.
+fn join_enum(choices: &[Value]) -> String {
+    choices
+        .iter()
+        .map(|c| match c.as_str() {
+            Some(s) => format!("'{s}'"),
+            None => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The `invalid_type` issue of a value of the wrong type (`received` is
+/// `"undefined"` for a missing one).
+fn type_issue(spec: &Value, name: &str, received: &str) -> Value {
+    let message = |expected: &str| {
+        if received == "undefined" {
+            "Required".to_string()
+        } else {
+            format!("Expected {expected}, received {received}")
+        }
+    };
+    if let Some(choices) = spec["enum"].as_array() {
+        let expected = join_enum(choices);
+        return json!({"expected": expected, "received": received, "code": "invalid_type",
+                      "path": [name], "message": message(&expected)});
+    }
+    let expected = match spec["type"].as_str() {
+        Some("integer") => "number",
+        Some(other) => other,
+        None => "unknown",
+    };
+    json!({"code": "invalid_type", "expected": expected, "received": received,
+           "path": [name], "message": message(expected)})
+}
+
+/// A JSON number as JavaScript prints it (`1000`, not `1000.0`).
+fn js_number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        Value::from(n as i64)
+    } else {
+        Value::from(n)
+    }
+}
+
+fn value_issues(spec: &Value, name: &str, value: &Value) -> Vec<Value> {
+    let kind = spec["type"].as_str().unwrap_or("");
+    let type_ok = match kind {
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "number" | "integer" => value.is_number(),
+        _ => true,
+    };
+    if !type_ok {
+        return vec![type_issue(spec, name, zod_type(value))];
+    }
+    if let (Some(choices), Some(s)) = (spec["enum"].as_array(), value.as_str()) {
+        if choices.iter().any(|c| c.as_str() == Some(s)) {
+            return Vec::new();
+        }
+        let message = format!(
+            "Invalid enum value. Expected {}, received '{s}'",
+            join_enum(choices)
+        );
+        return vec![
+            json!({"received": s, "code": "invalid_enum_value", "options": choices,
+                           "path": [name], "message": message}),
+        ];
+    }
+    let Some(n) = value.as_f64() else {
+        return Vec::new();
+    };
+    // zod runs every check of a number and reports each failing one, in the
+    // schema's order: `.int()`, then the lower bound, then the upper one.
+    let mut issues = Vec::new();
+    if kind == "integer" && n.fract() != 0.0 {
+        issues.push(
+            json!({"code": "invalid_type", "expected": "integer", "received": "float",
+                           "message": "Expected integer, received float", "path": [name]}),
+        );
+    }
+    let bounds = [
+        ("minimum", true, false),
+        ("exclusiveMinimum", false, false),
+        ("maximum", true, true),
+        ("exclusiveMaximum", false, true),
+    ];
+    for (key, inclusive, upper) in bounds {
+        let Some(limit) = spec[key].as_f64() else {
             continue;
         };
-        let kind = spec["type"].as_str().unwrap_or("");
-        let type_ok = match kind {
-            "string" => value.is_string(),
-            "boolean" => value.is_boolean(),
-            "number" => value.is_number(),
-            "integer" => value.as_f64().is_some_and(|n| n.fract() == 0.0),
-            _ => true,
+        let fails = match (upper, inclusive) {
+            (false, true) => n < limit,
+            (false, false) => n <= limit,
+            (true, true) => n > limit,
+            (true, false) => n >= limit,
         };
-        if !type_ok {
-            let found = match value {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                Value::Array(_) => "an array",
-                Value::Object(_) => "an object",
-            };
-            let wanted = match kind {
-                "integer" => "an integer",
-                "number" => "a number",
-                "boolean" => "a boolean",
-                _ => "a string",
-            };
-            return bad(name, format!("must be {wanted}, not {found}"));
+        if !fails {
+            continue;
         }
-        if let (Some(choices), Some(s)) = (spec["enum"].as_array(), value.as_str())
-            && !choices.iter().any(|c| c.as_str() == Some(s))
-        {
-            let listed: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
-            return bad(
-                name,
-                format!("must be one of {}, not \"{s}\"", listed.join(", ")),
-            );
-        }
-        if let Some(n) = value.as_f64() {
-            if let Some(max) = spec["maximum"].as_f64()
-                && n > max
-            {
-                return bad(name, format!("must be at most {max}"));
-            }
-            if let Some(min) = spec["exclusiveMinimum"].as_f64()
-                && n <= min
-            {
-                return bad(name, format!("must be greater than {min}"));
-            }
+        let shown = js_number(limit);
+        if upper {
+            let relation = if inclusive {
+                "less than or equal to"
+            } else {
+                "less than"
+            };
+            issues.push(json!({"code": "too_big", "maximum": shown, "type": "number",
+                               "inclusive": inclusive, "exact": false,
+                               "message": format!("Number must be {relation} {shown}"), "path": [name]}));
+        } else {
+            let relation = if inclusive {
+                "greater than or equal to"
+            } else {
+                "greater than"
+            };
+            issues.push(json!({"code": "too_small", "minimum": shown, "type": "number",
+                               "inclusive": inclusive, "exact": false,
+                               "message": format!("Number must be {relation} {shown}"), "path": [name]}));
         }
     }
-    Ok(())
+    issues
 }
 
 #[cfg(test)]
@@ -487,6 +578,9 @@ mod tests {
     #[test]
     fn arguments_are_checked_against_the_schema() {
         let args = |v: Value| v.as_object().cloned().unwrap();
+        let issues = |tool: ToolName, v: Value| -> Value {
+            serde_json::from_str(&check_arguments(tool, &args(v)).unwrap_err()).unwrap()
+        };
         assert!(
             check_arguments(
                 ToolName::Data,
@@ -496,41 +590,66 @@ mod tests {
             )
             .is_ok()
         );
-        let err = check_arguments(
-            ToolName::Data,
-            &args(json!({"deploymentSelector": "x", "tableName": "t"})),
-        )
-        .unwrap_err();
-        assert!(err.contains("`order` is required"), "{err}");
-        let err = check_arguments(
-            ToolName::Data,
-            &args(json!({"deploymentSelector": "x", "tableName": "t", "order": "up"})),
-        )
-        .unwrap_err();
-        assert!(err.contains("must be one of \"asc\", \"desc\""), "{err}");
-        let err = check_arguments(
-            ToolName::Data,
-            &args(
-                json!({"deploymentSelector": "x", "tableName": "t", "order": "asc", "limit": 1001}),
-            ),
-        )
-        .unwrap_err();
-        assert!(err.contains("at most 1000"), "{err}");
-        let err = check_arguments(
-            ToolName::Logs,
-            &args(json!({"deploymentSelector": "x", "entriesLimit": 0})),
-        )
-        .unwrap_err();
-        assert!(err.contains("greater than 0"), "{err}");
-        let err = check_arguments(
-            ToolName::Logs,
-            &args(json!({"deploymentSelector": "x", "tokensLimit": 1.5})),
-        )
-        .unwrap_err();
-        assert!(err.contains("an integer"), "{err}");
+        // As zod words it: indented JSON, fields in zod's order.
         let err =
-            check_arguments(ToolName::Run, &args(json!({"deploymentSelector": 5}))).unwrap_err();
-        assert!(err.contains("must be a string, not a number"), "{err}");
+            check_arguments(ToolName::Data, &args(json!({"deploymentSelector": "x"}))).unwrap_err();
+        assert_eq!(
+            err,
+            r#"[
+  {
+    "code": "invalid_type",
+    "expected": "string",
+    "received": "undefined",
+    "path": [
+      "tableName"
+    ],
+    "message": "Required"
+  },
+  {
+    "expected": "'asc' | 'desc'",
+    "received": "undefined",
+    "code": "invalid_type",
+    "path": [
+      "order"
+    ],
+    "message": "Required"
+  }
+]"#
+        );
+        assert_eq!(
+            issues(
+                ToolName::Data,
+                json!({"deploymentSelector": "x", "tableName": "t", "order": "up", "limit": 1001})
+            ),
+            json!([
+                {"received": "up", "code": "invalid_enum_value", "options": ["asc", "desc"],
+                 "path": ["order"], "message": "Invalid enum value. Expected 'asc' | 'desc', received 'up'"},
+                {"code": "too_big", "maximum": 1000, "type": "number", "inclusive": true, "exact": false,
+                 "message": "Number must be less than or equal to 1000", "path": ["limit"]}
+            ])
+        );
+        assert_eq!(
+            issues(
+                ToolName::Logs,
+                json!({"deploymentSelector": "x", "entriesLimit": -0.5, "jsonl": null})
+            ),
+            json!([
+                {"code": "invalid_type", "expected": "integer", "received": "float",
+                 "message": "Expected integer, received float", "path": ["entriesLimit"]},
+                {"code": "too_small", "minimum": 0, "type": "number", "inclusive": false, "exact": false,
+                 "message": "Number must be greater than 0", "path": ["entriesLimit"]},
+                {"code": "invalid_type", "expected": "boolean", "received": "null",
+                 "path": ["jsonl"], "message": "Expected boolean, received null"}
+            ])
+        );
+        assert_eq!(
+            issues(
+                ToolName::Run,
+                json!({"deploymentSelector": 5, "functionName": "f", "args": "{}"})
+            ),
+            json!([{"code": "invalid_type", "expected": "string", "received": "number",
+                    "path": ["deploymentSelector"], "message": "Expected string, received number"}])
+        );
         assert!(check_arguments(ToolName::Status, &args(json!({}))).is_ok());
     }
 }
