@@ -63,4 +63,10 @@ mod tests {
             "Ubuntu"
         )])));
     }
+
+    #[cfg(any(target_os = "macos", target_os = "windows"))]
+    #[test]
+    fn macos_and_windows_always_have_a_display() {
+        assert!(has_display(&Env::from_pairs([("DISPLAY", "")])));
+    }
 }

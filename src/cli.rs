@@ -5,7 +5,8 @@
 //! the project's official CLI ([`crate::forward`], listed with their reasons
 //! in docs/compatibility.md): the hidden `dev --debug-node-apis` diagnostic
 //! and `integration workos provision-environment`. Anything the tree does not
-//! know is a usage error, never a Node start.
+//! know is a usage error, never a Node start. The hidden `completion`
+//! command is ours alone (the official CLI has none).
 //!
 //! Usage errors exit 1 (not clap's 2), `--help` goes to stdout with exit 0 and
 //! `--version` prints the reference version alone, as the official CLI does.
@@ -54,6 +55,10 @@ pub enum Command {
     Export(commands::export::Args),
     /// Import data from a file to your deployment
     Import(commands::import::Args),
+    // Not in the official CLI, so hidden from `--help` (see
+    // `commands::completion`).
+    #[command(hide = true)]
+    Completion(commands::completion::Args),
 
     /// Run a function (query, mutation, or action) on your deployment
     Run(commands::run::Args),
@@ -250,6 +255,7 @@ pub fn run(command: Command) -> ExitCode {
         C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
         C::Import(args) => commands::import::run(args),
+        C::Completion(args) => commands::completion::run(args),
         C::Run(args) => commands::run::run(args),
         C::Logs(args) => commands::logs::run(args),
         C::Env(args) => commands::env::run(args),

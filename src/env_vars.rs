@@ -93,8 +93,12 @@ pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
 pub const WSL_DISTRO_NAME: &str = "WSL_DISTRO_NAME";
 /// Windows: the cache folder's parent (`%LOCALAPPDATA%\convex`).
 pub const LOCALAPPDATA: &str = "LOCALAPPDATA";
-/// Windows: fallback for the cache folder when `LOCALAPPDATA` is unset.
+/// Windows: the home folder (as Node's `os.homedir()`), and the fallback for
+/// the cache folder when `LOCALAPPDATA` is unset.
 pub const USERPROFILE: &str = "USERPROFILE";
+/// Windows: the command interpreter `dev --start` runs its command with
+/// (default `cmd.exe`), as Node's `shell: true` does.
+pub const COMSPEC: &str = "ComSpec";
 
 // Push pipeline and `deploy` (build-environment detection).
 // `import`.
@@ -350,7 +354,8 @@ pub const ALL: &[(&str, &str)] = &[
     (WAYLAND_DISPLAY, "Wayland display (a browser can be opened)"),
     (WSL_DISTRO_NAME, "running inside WSL"),
     (LOCALAPPDATA, "Windows cache folder"),
-    (USERPROFILE, "Windows cache folder fallback"),
+    (USERPROFILE, "Windows home folder; cache folder fallback"),
+    (COMSPEC, "Windows shell for `dev --start` (default cmd.exe)"),
     (GOGC, "Go GC target for esbuild (set for it when unset)"),
 ];
 

@@ -73,10 +73,20 @@ fn run_replacing_this_process(mut command: std::process::Command, command_name: 
     report_spawn_error(err, command_name)
 }
 
-#[cfg(not(unix))]
+/// Windows has no `exec`: the official CLI runs in this console in this
+/// process's place. It gets Ctrl-C and Ctrl-Break itself and decides what
+/// to do; this process ignores them meanwhile (as a process replaced by
+/// `exec` would not see them), then exits with the child's exit code, all
+/// 32 bits of it (a code like `STATUS_CONTROL_C_EXIT` must not become 0).
+#[cfg(windows)]
 fn run_replacing_this_process(mut command: std::process::Command, command_name: &str) -> u8 {
+    if let Err(err) = crate::win::ignore_console_control_events() {
+        crate::output::verbose(&format!(
+            "Could not leave Ctrl-C to the official CLI: {err}"
+        ));
+    }
     match command.status() {
-        Ok(status) => status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(1),
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
         Err(err) => report_spawn_error(err, command_name),
     }
 }

@@ -8,13 +8,16 @@ use std::path::Path;
 /// leaves a half-written file.
 ///
 /// `mode`: the permissions of the new file (Unix). `None` keeps the mode of an
-/// existing file, or uses the default (0666 minus umask) for a new one.
+/// existing file, or uses the default (0666 minus umask) for a new one. On
+/// Windows a file's access comes from its folder's access list, which the new
+/// file inherits as the old one did (a private folder such as the user's
+/// profile stays private); `mode` has no meaning there.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     // Write through a symlink (e.g. a shared `.env.local`) instead of
     // replacing the link with a regular file.
     let resolved;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        resolved = std::fs::canonicalize(path)?;
+        resolved = dunce::canonicalize(path)?;
         resolved.as_path()
     } else {
         path
@@ -39,16 +42,69 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: Option<u32>) -> std::io:
         };
         tmp.as_file().set_permissions(permissions)?;
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let _ = (mode, existing_permissions);
+        let _ = mode;
+        if existing_permissions.is_some_and(|p| p.readonly()) {
+            // Unix replaces a read-only file (the folder's permissions
+            // decide); Windows refuses to, so say why rather than "access
+            // denied".
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is read-only; clear its read-only attribute and try again",
+                    path.display()
+                ),
+            ));
+        }
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    replace_with(tmp, path)
+}
+
+/// Renames the temporary file `tmp` over `path` (replacing it atomically).
+///
+/// On Windows the rename fails while another process holds `path` open
+/// without sharing deletion: an editor, a virus scanner or the search indexer
+/// reading the file that was just written. Those hold it for milliseconds, so
+/// the rename is tried again for about two seconds before the error is
+/// returned. (Unix replaces an open file without waiting.)
+pub fn replace_with(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        let mut tmp = tmp;
+        let mut delay = std::time::Duration::from_millis(5);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match tmp.persist(path) {
+                Ok(_) => return Ok(()),
+                Err(e) if is_transient_lock(&e.error) && std::time::Instant::now() < deadline => {
+                    tmp = e.file;
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(std::time::Duration::from_millis(200));
+                }
+                Err(e) => return Err(e.error),
+            }
+        }
+    }
+    #[cfg(not(windows))]
+    {
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Access denied, sharing or lock violation: another process has the file
+/// open for now.
+#[cfg(windows)]
+fn is_transient_lock(err: &std::io::Error) -> bool {
+    // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+    matches!(err.raw_os_error(), Some(5 | 32 | 33))
 }
 
 /// Create a folder (and missing parents) readable only by the user (0700 on
-/// Unix). An existing folder is left as it is.
+/// Unix; on Windows it inherits its parent's access list, which for the
+/// user's profile means the user, administrators and the system). An
+/// existing folder is left as it is.
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Ok(());

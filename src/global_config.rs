@@ -64,9 +64,19 @@ impl ConvexDirs {
     }
 }
 
-/// The home directory (`$HOME` on Unix).
+/// The home directory, found as Node's `os.homedir()` finds it for the
+/// official CLI: `$HOME`, else the user database, on Unix; `%USERPROFILE%`,
+/// else the profile folder Windows reports, on Windows.
 pub fn home_dir() -> Result<PathBuf> {
-    dirs::home_dir().context("could not determine your home directory (set HOME)")
+    #[cfg(windows)]
+    if let Some(profile) =
+        env_vars::process_value(env_vars::USERPROFILE).filter(|value| !value.is_empty())
+    {
+        return Ok(PathBuf::from(profile));
+    }
+    let variable = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    dirs::home_dir()
+        .with_context(|| format!("could not determine your home directory (set {variable})"))
 }
 
 /// Read the account access token from `config.json`.

@@ -25,6 +25,10 @@
 //! - `workos`: WorkOS AuthKit provisioning (the `integration workos` commands).
 //! - `snapshot`: snapshot export and import (`export`, `import`).
 //! - `watch`: file watching for `dev` (what a push read, and when it changed).
+//! - `shell`: a user's command line run through the system shell.
+//! - `signals`: Ctrl-C and the requests to terminate, per platform.
+//! - `win` (Windows only): job objects, console control events, file
+//!   identity — the counterparts of process groups, signals and inodes.
 pub mod advisories;
 pub mod ai_files;
 pub mod browser;
@@ -50,10 +54,14 @@ pub mod mcp;
 pub mod output;
 pub mod project;
 pub mod push;
+pub mod shell;
+pub mod signals;
 pub mod snapshot;
 pub mod sync;
 pub mod values;
 pub mod watch;
+#[cfg(windows)]
+pub mod win;
 pub mod workos;
 
 /// The version of the official CLI this binary stands in for. It is what

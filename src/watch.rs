@@ -45,31 +45,34 @@ pub fn is_ignored(path: &Path) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FileState {
     is_dir: bool,
-    #[cfg(unix)]
-    dev: u64,
-    #[cfg(unix)]
-    ino: u64,
+    /// Which file it is, whatever its name: device and inode on Unix,
+    /// volume serial number and file index on Windows.
+    identity: (u64, u64),
     size: u64,
     modified: Option<SystemTime>,
 }
 
 impl FileState {
-    fn of(meta: &std::fs::Metadata) -> FileState {
+    fn read(path: &Path) -> Option<FileState> {
+        let meta = std::fs::metadata(path).ok()?;
         #[cfg(unix)]
-        use std::os::unix::fs::MetadataExt;
-        FileState {
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        // The metadata std gives on Windows has no file index: ask for it.
+        // A file gone since is a file gone.
+        #[cfg(windows)]
+        let identity = {
+            let (volume, index) = crate::win::file_identity(path)?;
+            (u64::from(volume), index)
+        };
+        Some(FileState {
             is_dir: meta.is_dir(),
-            #[cfg(unix)]
-            dev: meta.dev(),
-            #[cfg(unix)]
-            ino: meta.ino(),
+            identity,
             size: meta.len(),
             modified: meta.modified().ok(),
-        }
-    }
-
-    fn read(path: &Path) -> Option<FileState> {
-        std::fs::metadata(path).ok().map(|m| FileState::of(&m))
+        })
     }
 }
 
@@ -92,7 +95,7 @@ pub struct Observations {
 /// Absolute path with `.`/`..` removed and symbolic links in the folder part
 /// resolved, so event paths and observed paths compare equal.
 fn canonical(path: &Path) -> PathBuf {
-    if let Ok(p) = std::fs::canonicalize(path) {
+    if let Ok(p) = dunce::canonicalize(path) {
         return p;
     }
     match (path.parent(), path.file_name()) {

@@ -24,6 +24,7 @@ async fn scene() -> Scene {
 
 /// The command, with a `node` first on PATH that fails loudly (exit 99).
 fn cmd(s: &Scene, args: &[&str]) -> assert_cmd::Command {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut cmd = s.cmd(args);
     #[cfg(unix)]
     {

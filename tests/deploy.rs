@@ -5,6 +5,7 @@
 
 mod support;
 
+use support::deploy_mock::start_push_response;
 use support::scene::header;
 
 use std::path::PathBuf;
@@ -28,27 +29,6 @@ fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/projects")
         .join(name)
-}
-
-fn start_push_response() -> Value {
-    json!({
-        "environmentVariables": {"SECRET": "a-long-secret-value"},
-        "externalDepsId": null,
-        "componentDefinitionPackages": {},
-        "appAuth": [],
-        "analysis": {"": {
-            "definition": {"path": "", "definitionType": {"type": "app"}, "childComponents": [],
-                           "httpMounts": {}, "exports": {"type": "branch", "branch": []}},
-            "schema": {"tables": [], "schemaValidation": true},
-            "functions": {},
-            "udfConfig": {"serverVersion": "0.0.0-test"}
-        }},
-        "app": {"definitionPath": "", "componentPath": "", "args": {}, "childComponents": {},
-                "httpRoutes": {"httpModuleRoutes": null, "mounts": []}, "exports": {}},
-        "schemaChange": {"allocatedComponentIds": {}, "schemaIds": {},
-                         "indexDiffs": {"": {"added_indexes": [{"name": "notes.by_tag", "type": "database", "fields": ["tag"]}],
-                                             "removed_indexes": [], "enabled_indexes": [], "disabled_indexes": []}}}
-    })
 }
 
 impl Scene {
@@ -111,73 +91,7 @@ impl Scene {
     }
 
     async fn mount_defaults(&self) {
-        let uri = self.server.uri();
-        self.mount("POST", "/api/deployment/url_for_key", 200, json!(uri))
-            .await;
-        self.mount(
-            "POST",
-            "/api/deployment/team_and_project_for_key",
-            200,
-            json!({"team": "acme", "project": "rocket", "teamId": 17, "projectId": 4242,
-                   "reference": "production", "isDefault": true}),
-        )
-        .await;
-        self.mount("GET", "/v1/version", 200, json!({"message": null}))
-            .await;
-        self.mount(
-            "POST",
-            "/api/get_config_hashes",
-            200,
-            json!({"config": {"functions": "convex/", "authInfo": []}, "moduleHashes": [],
-                   "nodeDependencies": [], "udfServerVersion": null}),
-        )
-        .await;
-        self.mount(
-            "POST",
-            "/api/deploy2/evaluate_schema",
-            200,
-            json!({"componentSchemaEvaluations": {"": {"tables": [], "indexes": []}}}),
-        )
-        .await;
-        self.mount(
-            "POST",
-            "/api/deploy2/evaluate_push",
-            200,
-            json!({"schemaChange": {"indexDiffs": {}}}),
-        )
-        .await;
-        self.mount(
-            "POST",
-            "/api/deploy2/start_push",
-            200,
-            start_push_response(),
-        )
-        .await;
-        self.mount(
-            "POST",
-            "/api/deploy2/wait_for_schema",
-            200,
-            json!({"type": "complete"}),
-        )
-        .await;
-        self.mount(
-            "POST",
-            "/api/deploy2/finish_push",
-            200,
-            json!({"authDiff": {"added": [], "removed": []}, "definitionDiffs": {},
-                   "componentDiffs": {"": {"diffType": {"type": "modify"}}}}),
-        )
-        .await;
-        self.mount("POST", "/api/deploy2/report_push_completed", 200, json!({}))
-            .await;
-        self.mount(
-            "GET",
-            "/api/v1/get_canonical_urls",
-            200,
-            json!({"convexCloudUrl": "https://canonical.convex.cloud",
-                   "convexSiteUrl": "https://canonical.convex.site"}),
-        )
-        .await;
+        support::deploy_mock::mount_defaults(&self.server).await;
     }
 
     fn set(&mut self, k: &str, v: &str) {
@@ -188,7 +102,7 @@ impl Scene {
         let mut cmd = Command::cargo_bin("convex").unwrap();
         cmd.env_clear()
             .current_dir(self.project.path())
-            .env("HOME", self.home.path())
+            .envs(support::home_env(self.home.path()))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("CONVEX_PROVISION_HOST", self.server.uri())
             .env("CONVEX_VERSION_API_ORIGIN", self.server.uri())
@@ -739,12 +653,26 @@ async fn cmd_runs_with_the_canonical_urls_before_the_push() {
             r#"{"name": "app", "dependencies": {"convex": "1.48.0", "vite": "5.0.0"}}"#,
         )],
     );
-    let cmd = "printf '%s %s %s' \"$VITE_CONVEX_URL\" \"$VITE_CONVEX_SITE_URL\" \"$CONVEX_DEPLOY_KEY\" > out.txt";
-    let out = s.cmd(&["deploy", "--cmd", cmd]).output().unwrap();
+    // The command runs through the system shell: sh, or cmd on Windows
+    // (where the key's `|` would be a pipe once expanded: left out there).
+    let (cmd, expected) = if cfg!(windows) {
+        (
+            "echo %VITE_CONVEX_URL% %VITE_CONVEX_SITE_URL%> out.txt".to_string(),
+            "https://canonical.convex.cloud https://canonical.convex.site".to_string(),
+        )
+    } else {
+        (
+            "printf '%s %s %s' \"$VITE_CONVEX_URL\" \"$VITE_CONVEX_SITE_URL\" \"$CONVEX_DEPLOY_KEY\" > out.txt".to_string(),
+            format!("https://canonical.convex.cloud https://canonical.convex.site {PROD_KEY}"),
+        )
+    };
+    let out = s.cmd(&["deploy", "--cmd", &cmd]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
-        std::fs::read_to_string(s.file("out.txt")).unwrap(),
-        format!("https://canonical.convex.cloud https://canonical.convex.site {PROD_KEY}")
+        std::fs::read_to_string(s.file("out.txt"))
+            .unwrap()
+            .trim_end(),
+        expected
     );
     let paths = s.paths().await;
     let canonical = paths
@@ -762,7 +690,11 @@ async fn cmd_runs_with_the_canonical_urls_before_the_push() {
         .cmd(&[
             "deploy",
             "--cmd",
-            "printf '%s|%s' \"$MY_URL\" \"$VITE_CONVEX_SITE_URL\" > out2.txt",
+            if cfg!(windows) {
+                "echo %MY_URL%^|%VITE_CONVEX_SITE_URL%> out2.txt"
+            } else {
+                "printf '%s|%s' \"$MY_URL\" \"$VITE_CONVEX_SITE_URL\" > out2.txt"
+            },
             "--cmd-url-env-var-name",
             "MY_URL",
         ])
@@ -770,7 +702,9 @@ async fn cmd_runs_with_the_canonical_urls_before_the_push() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(
-        std::fs::read_to_string(s.file("out2.txt")).unwrap(),
+        std::fs::read_to_string(s.file("out2.txt"))
+            .unwrap()
+            .trim_end(),
         "https://canonical.convex.cloud|https://canonical.convex.site"
     );
 

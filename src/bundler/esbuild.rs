@@ -79,7 +79,7 @@ pub fn resolve_package(name: &str, start: &Path) -> Option<PathBuf> {
         .into_iter()
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.join("package.json").is_file())
-        .and_then(|found| std::fs::canonicalize(found).ok())
+        .and_then(|found| dunce::canonicalize(found).ok())
 }
 
 /// The `@esbuild/*` package name and binary path inside it for this machine.

@@ -181,7 +181,7 @@ impl Bundler {
         esbuild_binary_path: Option<&Path>,
         recycle_after_bytes: u64,
     ) -> BundleResult<Bundler> {
-        let project_root = std::fs::canonicalize(project_root).map_err(|err| {
+        let project_root = dunce::canonicalize(project_root).map_err(|err| {
             BundleError::setup(format!(
                 "The project directory {} is not usable: {err}",
                 project_root.display()

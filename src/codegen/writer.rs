@@ -115,8 +115,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .with_context(|| format!("could not set permissions on {}", temp.path().display()))?;
     }
-    temp.persist(path)
-        .map_err(|e| e.error)
+    crate::fsutil::replace_with(temp, path)
         .with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
 }
@@ -195,7 +194,21 @@ fn ignore_missing(result: std::io::Result<()>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
+
+    /// Which file it is (inode; volume and file index on Windows).
+    fn identity(path: &Path) -> (u64, u64) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(path).unwrap();
+            (meta.dev(), meta.ino())
+        }
+        #[cfg(windows)]
+        {
+            let (volume, index) = crate::win::file_identity(path).unwrap();
+            (u64::from(volume), index)
+        }
+    }
 
     fn run<T>(f: impl FnOnce(&mut Output<'_>) -> T) -> (T, String) {
         let mut stdout = Vec::new();
@@ -221,18 +234,23 @@ mod tests {
         let (changed, _) = run(|out| write_files(dir.path(), &files, WriteMode::Write, out));
         assert_eq!(changed.unwrap().len(), 2);
         let before = std::fs::metadata(dir.path().join("a.ts")).unwrap();
+        let before_identity = identity(&dir.path().join("a.ts"));
         std::thread::sleep(std::time::Duration::from_millis(20));
         let files = [generated("a.ts", "one\n"), generated("b.ts", "TWO\n")];
         let (changed, _) = run(|out| write_files(dir.path(), &files, WriteMode::Write, out));
         assert_eq!(changed.unwrap(), vec![absolute(&dir.path().join("b.ts"))]);
         let after = std::fs::metadata(dir.path().join("a.ts")).unwrap();
-        assert_eq!(before.ino(), after.ino());
+        assert_eq!(before_identity, identity(&dir.path().join("a.ts")));
         assert_eq!(before.modified().unwrap(), after.modified().unwrap());
         assert_eq!(
             std::fs::read_to_string(dir.path().join("b.ts")).unwrap(),
             "TWO\n"
         );
-        assert_eq!(after.mode() & 0o777, 0o644);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(after.mode() & 0o777, 0o644);
+        }
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }

@@ -436,7 +436,7 @@ async fn run_cmd(
             .await
             .map_err(Failure::from)?;
         output::stop_spinner();
-        let mut command = shell_command(cmd);
+        let mut command = crate::shell::command(cmd, &ctx.env);
         ctx.env.apply_to_tokio_command(&mut command);
         command.env(&url_var, &cloud_url).env(site_var, &site_url);
         let status = command
@@ -458,19 +458,6 @@ async fn run_cmd(
         if dry_run { "Would have run" } else { "Ran" }
     ));
     Ok(())
-}
-
-/// `sh -c <cmd>` (`cmd /d /s /c` on Windows), as Node's `shell: true`.
-fn shell_command(cmd: &str) -> tokio::process::Command {
-    if cfg!(windows) {
-        let mut c = tokio::process::Command::new("cmd.exe");
-        c.args(["/d", "/s", "/c", cmd]);
-        c
-    } else {
-        let mut c = tokio::process::Command::new("/bin/sh");
-        c.args(["-c", cmd]);
-        c
-    }
 }
 
 /// The deploy of a preview deploy key: claim (or reuse) the preview

@@ -7,6 +7,7 @@
 pub mod ai_files;
 pub mod auth;
 pub mod codegen;
+pub mod completion;
 pub mod dashboard;
 pub mod data;
 pub mod deploy;

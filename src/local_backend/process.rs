@@ -226,7 +226,8 @@ impl LocalBackendProcess {
         self.inner.try_wait()
     }
 
-    /// Stops the backend: SIGTERM, then up to 10 s for it to exit, then a kill.
+    /// Stops the backend: SIGTERM (Ctrl-Break on Windows), then up to 10 s for
+    /// it to exit, then a kill.
     /// Blocks while it waits; safe to call more than once.
     pub fn stop(&self) {
         self.inner.stop();
@@ -333,7 +334,55 @@ fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
         .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows: the backend joins a job object created with kill-on-close, which
+/// the system ends when this process exits in any way (the counterpart of
+/// the "parent died" signal), and gets its own console process group so
+/// that [`terminate`] can send it Ctrl-Break alone. It is created suspended
+/// and let run once it is in the job.
+#[cfg(windows)]
+fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
+    use std::os::windows::io::AsRawHandle;
+    use std::os::windows::process::CommandExt;
+    use std::sync::OnceLock;
+
+    // One job for every backend, never closed before the process exits.
+    static JOB: OnceLock<Option<crate::win::Job>> = OnceLock::new();
+    let job = JOB.get_or_init(|| match crate::win::Job::new(true) {
+        Ok(job) => Some(job),
+        Err(err) => {
+            output::verbose(&format!(
+                "Could not create a job object for local backends ({err}); a backend may \
+                 outlive this process if it is killed."
+            ));
+            None
+        }
+    });
+    let Some(job) = job else {
+        command.creation_flags(windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP);
+        return command.spawn();
+    };
+    command.creation_flags(crate::win::CREATE_SUSPENDED_GROUP);
+    let mut child = command.spawn()?;
+    let adopted = job.adopt(child.as_raw_handle(), child.id());
+    if let Err(err) = adopted.assigned {
+        output::verbose(&format!(
+            "The local backend could not join this process's job object ({err}); it may \
+             outlive this process if it is killed."
+        ));
+    }
+    if let Err(err) = adopted.resumed {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(std::io::Error::other(format!(
+            "the local backend was created but could not be started: {err}"
+        )));
+    }
+    Ok(child)
+}
+
+/// macOS has no "parent died" signal: a backend is stopped by this process
+/// (on exit, on Ctrl-C and SIGTERM) but outlives a SIGKILL.
+#[cfg(not(any(target_os = "linux", windows)))]
 fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
     command.spawn()
 }
@@ -349,9 +398,18 @@ fn terminate(child: &mut Child) {
     }
 }
 
-#[cfg(not(unix))]
+/// Asks the backend to shut down: Ctrl-Break to its own console process
+/// group (see [`spawn_tied_to_this_process`]), the Windows request to stop
+/// whose default action ends the process. Without a console to send it
+/// through, the backend is ended at once.
+#[cfg(windows)]
 fn terminate(child: &mut Child) {
-    let _ = child.kill();
+    if let Err(err) = crate::win::send_ctrl_break(child.id()) {
+        output::verbose(&format!(
+            "Could not send Ctrl-Break to the local backend ({err}); ending it."
+        ));
+        let _ = child.kill();
+    }
 }
 
 /// Stops every backend this process started that is still running. Call it
@@ -371,37 +429,17 @@ pub fn stop_all_backends() {
     });
 }
 
-/// Installs a handler for Ctrl-C (SIGINT) and SIGTERM that stops every
-/// running backend and exits with 130 / 143, as a shell expects. Commands
-/// that own other children (e.g. `dev --start`) may prefer their own handler
-/// calling [`stop_all_backends`].
+/// Installs a handler for the requests to stop (Ctrl-C, SIGTERM; Ctrl-Break
+/// and closing the console on Windows: see [`crate::signals`]) that stops
+/// every running backend and exits with 130 / 143 (`STATUS_CONTROL_C_EXIT`
+/// on Windows), as a shell expects. Commands that own other children (e.g.
+/// `dev --start`) may prefer their own handler calling [`stop_all_backends`].
 pub fn exit_on_signal_after_stopping_backends() {
     tokio::spawn(async {
-        let code = wait_for_termination_signal().await;
+        let stop = crate::signals::next().await;
         tokio::task::spawn_blocking(stop_all_backends).await.ok();
-        std::process::exit(code);
+        std::process::exit(crate::signals::exit_code(stop));
     });
-}
-
-#[cfg(unix)]
-async fn wait_for_termination_signal() -> i32 {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => 130,
-        _ = terminate.recv() => 143,
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_termination_signal() -> i32 {
-    let _ = tokio::signal::ctrl_c().await;
-    130
 }
 
 /// What answers on a local deployment's URL.

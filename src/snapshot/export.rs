@@ -343,18 +343,22 @@ async fn write_body_atomically(
     temp.as_file_mut()
         .sync_all()
         .map_err(|e| write_failed(display, &e))?;
+    // Replacing goes through fsutil, which waits out a Windows program that
+    // holds the old file open.
     let persisted = if may_replace {
-        temp.persist(target).map(|_| ())
+        crate::fsutil::replace_with(temp, target)
     } else {
-        temp.persist_noclobber(target).map(|_| ())
+        temp.persist_noclobber(target)
+            .map(|_| ())
+            .map_err(|e| e.error)
     };
     persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
             fail(format!(
                 "Error: Path {display} was created by something else during the download; it was left as it was and the export was not saved. Run the command again with another --path."
             ))
         } else {
-            write_failed(display, &e.error)
+            write_failed(display, &e)
         }
     })?;
     Ok(())

@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::fault_server::Fault;
 use super::faults::{Injected, assert_no_secrets, faults};
@@ -395,7 +394,7 @@ fn deploy_interrupted_before_and_after_start_push() {
             "POST",
             hold,
             vec![Fault::Slow(
-                Duration::from_secs(30),
+                std::time::Duration::from_secs(30),
                 Box::new(Fault::Json(json!({"type": "complete"}))),
             )],
         );
@@ -415,7 +414,7 @@ fn deploy_interrupted_before_and_after_start_push() {
             assert_eq!(out.status.code(), Some(130), "{context}");
         }
         // No process the CLI started outlives it.
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(std::time::Duration::from_millis(200));
         for p in children_before {
             assert!(
                 !super::signals::alive(p),

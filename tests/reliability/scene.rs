@@ -132,7 +132,7 @@ impl Scene {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_convex"));
         cmd.env_clear()
             .current_dir(self.project.path())
-            .env("HOME", self.home.path())
+            .envs(super::support::home_env(self.home.path()))
             .env("PATH", "/nonexistent-bin")
             .env("CONVEX_PROVISION_HOST", &self.server.url)
             .env("NO_COLOR", "1")

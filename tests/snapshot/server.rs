@@ -40,6 +40,8 @@ pub enum Answer {
     /// Read the request, then reset the connection.
     Reset,
     /// `Content-Length: announced`, `body` sent, then nothing for 30 s.
+    /// (Used by the Ctrl-C test, which is Unix-only.)
+    #[cfg_attr(not(unix), allow(dead_code))]
     Stall { announced: usize, body: Vec<u8> },
 }
 

@@ -27,6 +27,7 @@
 //! demand. [`free_ports`], [`pid_alive`].
 #![allow(dead_code)]
 
+pub mod deploy_mock;
 pub mod fake_convex;
 pub mod scene;
 
@@ -41,7 +42,8 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target folder (`CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|p| {
@@ -52,6 +54,29 @@ fn target_dir() -> PathBuf {
             }
         })
         .unwrap_or_else(|| manifest_dir().join("target"))
+}
+
+/// The variables that make `home` the home folder of a child run with a
+/// cleared environment: `HOME`, and on Windows `USERPROFILE` (where Node and
+/// the CLI look) plus `SystemRoot` and `SystemDrive`, without which a
+/// Windows process cannot open a socket.
+pub fn home_env(home: &Path) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    let mut vars = vec![("HOME".into(), home.as_os_str().to_owned())];
+    if cfg!(windows) {
+        vars.push(("USERPROFILE".into(), home.as_os_str().to_owned()));
+        for name in ["SystemRoot", "SystemDrive"] {
+            if let Some(value) = std::env::var_os(name) {
+                vars.push((name.into(), value));
+            }
+        }
+    }
+    vars
+}
+
+/// `npm` (a `.cmd` script on Windows, which `Command` does not find by the
+/// bare name).
+pub fn npm() -> Command {
+    Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" })
 }
 
 /// Whether `program --version` runs.
@@ -87,7 +112,7 @@ fn install() -> Result<PathBuf, String> {
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     fs::write(dir.join("package.json"), &package_json).map_err(|e| e.to_string())?;
     fs::write(dir.join("package-lock.json"), &lock).map_err(|e| e.to_string())?;
-    let output = Command::new("npm")
+    let output = npm()
         .args([
             "ci",
             "--ignore-scripts",

@@ -62,7 +62,7 @@ impl Scene {
         let mut cmd = Command::cargo_bin("convex").unwrap();
         cmd.env_clear()
             .current_dir(self.project.path())
-            .env("HOME", self.home.path())
+            .envs(super::home_env(self.home.path()))
             .env("PATH", empty_path())
             .env("CONVEX_PROVISION_HOST", self.host())
             .env("NO_COLOR", "1")

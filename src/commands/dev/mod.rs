@@ -38,6 +38,7 @@ use crate::credentials::{
 use crate::error::{Failure, Interrupted, fail};
 use crate::local_backend::{self, ChosenConfiguration, LocalBackendOptions, LocalBackends};
 use crate::output::{self, style};
+use crate::signals::{Stop, next as stop_signal};
 use configure::{ConfigureOptions, Target};
 use watch_loop::{AfterPush, LoopOptions, RunAfterPush};
 
@@ -407,35 +408,6 @@ impl Session {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    Interrupt,
-    Terminate,
-}
-
-/// The first Ctrl-C or SIGTERM.
-async fn stop_signal() -> Stop {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            return tokio::select! {
-                _ = interrupt.recv() => Stop::Interrupt,
-                _ = terminate.recv() => Stop::Terminate,
-            };
-        }
-        std::future::pending().await
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        Stop::Interrupt
-    }
-}
-
 async fn run_with_signals(
     ctx: &Context,
     flags: &SelectionFlags,
@@ -484,28 +456,10 @@ async fn run_with_signals(
             match stop {
                 Stop::Interrupt => Err(Interrupted.into()),
                 Stop::Terminate => {
-                    die_by_sigterm();
+                    crate::signals::end_as_terminated();
                     Err(Failure::silent(143).into())
                 }
             }
-        }
-    }
-}
-
-/// After the clean-up, end the way a process killed by SIGTERM ends, so a
-/// parent sees "terminated by signal 15" (a shell shows 143), as it would
-/// for a CLI without a handler.
-fn die_by_sigterm() {
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        let _ = std::io::stderr().flush();
-        let _ = std::io::stdout().flush();
-        // SAFETY: restoring the default action and raising the signal is
-        // the documented way to terminate by a signal after handling it.
-        unsafe {
-            libc::signal(libc::SIGTERM, libc::SIG_DFL);
-            libc::raise(libc::SIGTERM);
         }
     }
 }

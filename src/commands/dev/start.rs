@@ -2,6 +2,12 @@
 //! started through the shell after the first successful push, with the
 //! terminal's stdio, in its own process group so the whole group can be
 //! signalled.
+//!
+//! On Windows (see [`crate::win`]) the "group" is a job object holding the
+//! shell and everything it starts, plus a console process group of its own:
+//! Ctrl-C and the request to stop are sent to it as Ctrl-Break, and a kill
+//! ends the whole job. The job is created with kill-on-close, so the
+//! command cannot outlive `dev`.
 
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -19,42 +25,83 @@ pub struct ShellChild {
     child: tokio::process::Child,
     /// Its pid, which is also its process group id.
     pgid: u32,
+    /// Windows: the job holding the shell and its descendants (`None` if
+    /// one could not be created: then only the shell itself can be ended).
+    #[cfg(windows)]
+    job: Option<crate::win::Job>,
     status: Option<ExitStatus>,
     interrupted: bool,
 }
 
 impl ShellChild {
-    /// `sh -c <command>` (`cmd /C` on Windows) with the CLI's environment
-    /// (including variables read from `.env.local` / `.env` at start-up).
+    /// The command through the shell ([`crate::shell::command`]) with the
+    /// CLI's environment (including variables read from `.env.local` /
+    /// `.env` at start-up).
     pub fn spawn(command: &str, env: &Env) -> Result<ShellChild> {
+        let mut cmd = crate::shell::command(command, env);
+        // Its own group, so Ctrl-C handling and cleanup reach the shell's
+        // children too.
         #[cfg(unix)]
-        let mut cmd = {
-            let mut c = tokio::process::Command::new("/bin/sh");
-            c.arg("-c").arg(command);
-            // Its own group, so Ctrl-C handling and cleanup reach the
-            // shell's children too.
-            c.process_group(0);
-            c
-        };
-        #[cfg(not(unix))]
-        let mut cmd = {
-            let mut c = tokio::process::Command::new("cmd");
-            c.arg("/C").arg(command);
-            c
+        cmd.process_group(0);
+        #[cfg(windows)]
+        let job = {
+            let job = match crate::win::Job::new(true) {
+                Ok(job) => Some(job),
+                Err(err) => {
+                    crate::output::verbose(&format!(
+                        "Could not create a job object for `{command}` ({err}); only the \
+                         shell itself can be stopped."
+                    ));
+                    None
+                }
+            };
+            cmd.creation_flags(if job.is_some() {
+                crate::win::CREATE_SUSPENDED_GROUP
+            } else {
+                windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP
+            });
+            job
         };
         env.apply_to_tokio_command(&mut cmd);
         cmd.stdin(std::process::Stdio::inherit())
             .stdout(std::process::Stdio::inherit())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(false);
-        let child = cmd
+        #[cfg_attr(not(windows), allow(unused_mut))]
+        let mut child = cmd
             .spawn()
             .with_context(|| format!("Failed to run command `{command}`"))?;
         let pgid = child.id().unwrap_or(0);
+        #[cfg(windows)]
+        let job = match (job, child.raw_handle()) {
+            (Some(job), Some(handle)) => {
+                let adopted = job.adopt(handle, pgid);
+                if let Err(err) = adopted.resumed {
+                    let _ = child.start_kill();
+                    return Err(anyhow::anyhow!(
+                        "Failed to run command `{command}`: it was created but could not be \
+                         started ({err})"
+                    ));
+                }
+                match adopted.assigned {
+                    Ok(()) => Some(job),
+                    Err(err) => {
+                        crate::output::verbose(&format!(
+                            "`{command}` could not join its job object ({err}); only the \
+                             shell itself can be stopped."
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         Ok(ShellChild {
             command: command.to_string(),
             child,
             pgid,
+            #[cfg(windows)]
+            job,
             status: None,
             interrupted: false,
         })
@@ -96,6 +143,11 @@ impl ShellChild {
                 return None;
             }
         }
+        // Ended by Ctrl-C / Ctrl-Break (or by us, with the same code).
+        #[cfg(windows)]
+        if status.code() == Some(crate::win::STATUS_CONTROL_C_EXIT as i32) {
+            return None;
+        }
         Some(format!(
             "Command `{}` exited with code {}",
             self.command,
@@ -128,11 +180,26 @@ impl ShellChild {
                 }
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
         {
-            let _ = signal;
-            if !leader_exited {
-                let _ = self.child.start_kill();
+            // No SIGINT or SIGTERM for another process on Windows: the
+            // request to stop is Ctrl-Break to the command's own console
+            // group (Ctrl-C cannot be aimed at one group). Without a shared
+            // console to send it through, the job is ended at once.
+            let asked = match signal {
+                Signal::Interrupt | Signal::Terminate => {
+                    crate::win::send_ctrl_break(self.pgid).is_ok()
+                }
+                Signal::Kill => false,
+            };
+            if !asked {
+                let ended = self
+                    .job
+                    .as_ref()
+                    .is_some_and(|job| job.terminate(crate::win::STATUS_CONTROL_C_EXIT).is_ok());
+                if !ended && !leader_exited {
+                    let _ = self.child.start_kill();
+                }
             }
         }
     }
@@ -144,8 +211,19 @@ impl ShellChild {
         unsafe { libc::kill(-(self.pgid as libc::pid_t), 0) == 0 }
     }
 
+    /// Whether any process of its job is still running (the shell alone
+    /// when there is no job).
+    #[cfg(windows)]
+    pub fn group_alive(&mut self) -> bool {
+        match self.job.as_ref().map(|job| job.active_processes()) {
+            Some(Ok(n)) => n > 0,
+            _ => self.try_status().is_none(),
+        }
+    }
+
     /// Stop it: after a forwarded Ctrl-C give it a second to exit on its
-    /// own, then SIGTERM the group (the shell's children too) and wait.
+    /// own, then SIGTERM the group (the shell's children too; Ctrl-Break on
+    /// Windows) and wait; after 10 s, kill the group.
     pub async fn stop(&mut self) {
         if self.interrupted {
             let _ = tokio::time::timeout(SIGTERM_ESCALATION, self.wait()).await;
@@ -156,11 +234,7 @@ impl ShellChild {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let _ = tokio::time::timeout_at(deadline, self.wait()).await;
-            #[cfg(unix)]
-            let group_alive = self.group_alive();
-            #[cfg(not(unix))]
-            let group_alive = self.status.is_none();
-            if !group_alive {
+            if !self.group_alive() {
                 return;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -186,7 +260,7 @@ fn exit_status_failure() -> ExitStatus {
         use std::os::unix::process::ExitStatusExt;
         ExitStatus::from_raw(1 << 8)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
         use std::os::windows::process::ExitStatusExt;
         ExitStatus::from_raw(1)
@@ -229,6 +303,54 @@ mod tests {
             None,
             "stopped by a signal: {status:?}"
         );
+        assert!(!long.group_alive(), "the shell's child is gone too");
+    }
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn exit_codes_and_the_whole_job_stopped() {
+        let mut env = Env::default();
+        env.merge_dotenv(
+            std::path::Path::new(".env.local"),
+            "DEV_START_TEST=from-env\n",
+        );
+        // The command line reaches cmd as written (quotes included).
+        let mut ok = ShellChild::spawn(
+            "if \"%DEV_START_TEST%\"==\"from-env\" (exit 0) else (exit 7)",
+            &env,
+        )
+        .unwrap();
+        let status = ok.wait().await;
+        assert_eq!(ok.failure(status), None, "{status:?}");
+
+        let mut bad = ShellChild::spawn("exit 3", &env).unwrap();
+        let status = bad.wait().await;
+        assert_eq!(
+            bad.failure(status).as_deref(),
+            Some("Command `exit 3` exited with code 3")
+        );
+
+        // cmd and the ping it starts are both in the job, and both go.
+        let mut long = ShellChild::spawn("ping -n 60 127.0.0.1 >NUL", &env).unwrap();
+        let started = std::time::Instant::now();
+        while long.job.as_ref().unwrap().active_processes().unwrap() < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "ping never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        long.interrupt();
+        // ping shows statistics on Ctrl-Break and goes on: this also covers the
+        // escalation to ending the job.
+        tokio::time::timeout(Duration::from_secs(30), long.stop())
+            .await
+            .unwrap();
+        assert!(long.try_status().is_some());
         assert!(!long.group_alive(), "the shell's child is gone too");
     }
 }
