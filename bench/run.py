@@ -310,6 +310,8 @@ def scenario_run_query(cli):
 
     cmd = cli + ["run", "notes:list", "{author: 'alice'}"]
     return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
+
+
 EXPORT_TS = "1700000000123456789"
 
 

@@ -1,11 +1,10 @@
 //! The command tree. Every flag of every native command is declared here or in
 //! the `Args` struct of its command module.
 //!
-//! Every command of the official CLI 1.48.0 is native. Two things still run
-//! the project's official CLI ([`crate::forward`], listed with their reasons
-//! in docs/compatibility.md): the hidden `dev --debug-node-apis` diagnostic
-//! and `integration workos provision-environment`. Anything the tree does not
-//! know is a usage error, never a Node start. The hidden `completion`
+//! Every command of the official CLI 1.48.0 is native. One flag still runs
+//! the project's official CLI ([`crate::forward`], with its reason in
+//! docs/compatibility.md): the hidden `dev --debug-node-apis` diagnostic.
+//! Anything the tree does not know is a usage error, never a Node start. The hidden `completion`
 //! command is ours alone (the official CLI has none).
 //!
 //! Usage errors exit 1 (not clap's 2), `--help` goes to stdout with exit 0 and

@@ -49,6 +49,13 @@ pub const CONVEX_TEST_RETRY_DELAY_MS: &str = "CONVEX_TEST_RETRY_DELAY_MS";
 /// Test-only: the HTTP read timeout in milliseconds (default 300 000).
 pub const CONVEX_TEST_HTTP_TIMEOUT_MS: &str = "CONVEX_TEST_HTTP_TIMEOUT_MS";
 
+/// Test-only: origin of the WorkOS API (default `https://api.workos.com`),
+/// for the `integration workos` tests.
+pub const CONVEX_TEST_WORKOS_API_ORIGIN: &str = "CONVEX_TEST_WORKOS_API_ORIGIN";
+/// Session-cookie secret of WorkOS AuthKit apps; `provision-environment`
+/// writes one to `.env.local` (Next.js, TanStack Start) unless it is set.
+pub const WORKOS_COOKIE_PASSWORD: &str = "WORKOS_COOKIE_PASSWORD";
+
 /// Proxy for `https://` targets (upper-case form switches proxying on).
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
 /// Proxy for `http://` targets (upper-case form switches proxying on).
@@ -282,6 +289,11 @@ pub const ALL: &[(&str, &str)] = &[
         CONVEX_TEST_HTTP_TIMEOUT_MS,
         "test-only: HTTP read timeout (ms)",
     ),
+    (
+        CONVEX_TEST_WORKOS_API_ORIGIN,
+        "test-only: WorkOS API origin",
+    ),
+    (WORKOS_COOKIE_PASSWORD, "AuthKit session-cookie secret"),
     (HTTPS_PROXY, "proxy for https targets"),
     (HTTP_PROXY, "proxy for http targets"),
     (HTTPS_PROXY_LOWER, "proxy for https targets (lower case)"),

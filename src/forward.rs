@@ -1,9 +1,8 @@
-//! The two things this CLI still hands to the project's own official CLI,
-//! each with its reason in docs/compatibility.md ("Commands that still run
-//! the official CLI"): the hidden `dev --debug-node-apis` diagnostic and
-//! `integration workos provision-environment`. Nothing else reaches this
-//! module: every command of the tree is native, and an unknown command is a
-//! usage error.
+//! The one thing this CLI still hands to the project's own official CLI,
+//! with its reason in docs/compatibility.md ("Commands that still run the
+//! official CLI"): the hidden `dev --debug-node-apis` diagnostic. Nothing
+//! else reaches this module: every command of the tree is native, and an
+//! unknown command is a usage error.
 //!
 //! It runs `node <dir>/node_modules/convex/bin/main.js <args>`, where `<dir>`
 //! is the nearest folder at or above the working directory that has one.

@@ -2,9 +2,10 @@
 //! data that must match byte for byte:
 //!
 //! - [`js_number_to_string`], `Number.prototype.toString()`;
-//! - [`js_entries`], the order JavaScript enumerates an object's keys;
+//! - [`js_entries`] / [`js_key_order`], the order JavaScript enumerates an
+//!   object's keys;
 //! - [`stringify_pretty`], `JSON.stringify(value, null, 2)` of a value that
-//!   went through `JSON.parse` (numbers are doubles, integer-like keys first);
+//!   went through `JSON.parse` (on [`crate::values::stringify`]);
 //! - [`format_grouped`] / [`format_compact`], `Intl.NumberFormat("en-US")`
 //!   (`1,234.568`) and its compact short notation with at most three
 //!   fraction digits (`1.235K`, `2.5B`), rounded half away from zero on the
@@ -54,12 +55,22 @@ pub fn js_number_to_string(value: f64) -> String {
 /// The entries of a JSON object in the order JavaScript enumerates them:
 /// keys that are array indices first, ascending, then the rest as written.
 pub fn js_entries(map: &serde_json::Map<String, Value>) -> Vec<(&str, &Value)> {
-    let mut indices: Vec<(u32, &str, &Value)> = Vec::new();
+    js_key_order(map)
+        .into_iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect()
+}
+
+/// Any key/value sequence in JavaScript's property order (see [`js_entries`]).
+pub fn js_key_order<'a, K: AsRef<str> + 'a, V: 'a>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
+) -> Vec<(&'a K, &'a V)> {
+    let mut indices: Vec<(u32, &K, &V)> = Vec::new();
     let mut others = Vec::new();
-    for (key, value) in map {
-        match array_index(key) {
+    for (key, value) in entries {
+        match array_index(key.as_ref()) {
             Some(i) => indices.push((i, key, value)),
-            None => others.push((key.as_str(), value)),
+            None => others.push((key, value)),
         }
     }
     indices.sort_by_key(|(i, _, _)| *i);
@@ -86,69 +97,10 @@ pub fn json_number(n: &serde_json::Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
 }
 
-/// `JSON.stringify(value, null, 2)` of a parsed JSON value.
+/// `JSON.stringify(value, null, 2)` of a parsed JSON value (numbers as the
+/// doubles `JSON.parse` makes, integer-like keys first).
 pub fn stringify_pretty(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(&mut out, value, 0);
-    out
-}
-
-fn write_value(out: &mut String, value: &Value, depth: usize) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let f = json_number(n);
-            // JSON.stringify writes non-finite numbers as null.
-            if f.is_finite() {
-                out.push_str(&js_number_to_string(f));
-            } else {
-                out.push_str("null");
-            }
-        }
-        Value::String(s) => out.push_str(&serde_json::to_string(s).expect("strings serialize")),
-        Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                write_value(out, item, depth + 1);
-            }
-            newline(out, depth);
-            out.push(']');
-        }
-        Value::Object(map) => {
-            if map.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            out.push('{');
-            for (i, (key, item)) in js_entries(map).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                out.push_str(&serde_json::to_string(key).expect("strings serialize"));
-                out.push_str(": ");
-                write_value(out, item, depth + 1);
-            }
-            newline(out, depth);
-            out.push('}');
-        }
-    }
-}
-
-fn newline(out: &mut String, depth: usize) {
-    out.push('\n');
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
+    crate::values::stringify(&crate::values::JsValue::from_serde(value), 2)
 }
 
 /// A finite double as decimal digits: value = 0.d1d2d3… × 10^point.

@@ -15,6 +15,7 @@
 //! - [`ConvexValue::display`]: the `data` command's value syntax (`5n`,
 //!   `Bytes("AQID")`, `{ "a": 1 }`).
 
+use crate::jsfmt::js_number_to_string;
 use base64::Engine as _;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -53,7 +54,7 @@ impl JsValue {
         match self {
             JsValue::Null => "null".into(),
             JsValue::Bool(b) => b.to_string(),
-            JsValue::Number(n) => js_number(*n),
+            JsValue::Number(n) => js_number_to_string(*n),
             JsValue::String(s) => s.clone(),
             JsValue::Array(a) => a
                 .iter()
@@ -337,7 +338,7 @@ impl ConvexValue {
                             if !is_special(f) {
                                 return Err(format!(
                                     "Float {} should be encoded as a number",
-                                    js_number(f)
+                                    js_number_to_string(f)
                                 ));
                             }
                             return Ok(ConvexValue::Number(f));
@@ -421,7 +422,7 @@ impl ConvexValue {
         match self {
             ConvexValue::Null => "null".into(),
             ConvexValue::Int64(i) => format!("{i}n"),
-            ConvexValue::Number(n) => js_number(*n),
+            ConvexValue::Number(n) => js_number_to_string(*n),
             ConvexValue::Bool(b) => b.to_string(),
             ConvexValue::String(s) => json_string(s),
             ConvexValue::Bytes(bytes) => format!(
@@ -477,75 +478,8 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     LENIENT.decode(normalized).ok()
 }
 
-/// Whether JavaScript treats this property key as an array index (those come
-/// first, in numeric order).
-fn is_array_index(k: &str) -> Option<u32> {
-    if k.is_empty() || (k.len() > 1 && k.starts_with('0')) || !k.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    k.parse::<u32>().ok().filter(|n| *n != u32::MAX)
-}
-
 fn js_property_order<V>(entries: &[(String, V)]) -> Vec<(&String, &V)> {
-    let mut indexed: Vec<(u32, &String, &V)> = entries
-        .iter()
-        .filter_map(|(k, v)| is_array_index(k).map(|i| (i, k, v)))
-        .collect();
-    indexed.sort_by_key(|(i, _, _)| *i);
-    let mut out: Vec<(&String, &V)> = indexed.into_iter().map(|(_, k, v)| (k, v)).collect();
-    out.extend(
-        entries
-            .iter()
-            .filter(|(k, _)| is_array_index(k).is_none())
-            .map(|(k, v)| (k, v)),
-    );
-    out
-}
-
-/// `Number.prototype.toString()` (and `JSON.stringify` for finite numbers).
-pub fn js_number(n: f64) -> String {
-    if n.is_nan() {
-        return "NaN".into();
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if n == 0.0 {
-        return "0".into();
-    }
-    let sign = if n < 0.0 { "-" } else { "" };
-    // Rust's `{:e}` gives the shortest digits that round-trip, as
-    // JavaScript requires.
-    let formatted = format!("{:e}", n.abs());
-    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n_exp = exponent.parse::<i32>().unwrap_or(0) + 1;
-    let body = if k <= n_exp && n_exp <= 21 {
-        format!("{digits}{}", "0".repeat((n_exp - k) as usize))
-    } else if 0 < n_exp && n_exp <= 21 {
-        format!(
-            "{}.{}",
-            &digits[..n_exp as usize],
-            &digits[n_exp as usize..]
-        )
-    } else if -6 < n_exp && n_exp <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n_exp) as usize))
-    } else {
-        let e = n_exp - 1;
-        let e = if e >= 0 {
-            format!("+{e}")
-        } else {
-            e.to_string()
-        };
-        if k == 1 {
-            format!("{digits}e{e}")
-        } else {
-            format!("{}.{}e{e}", &digits[..1], &digits[1..])
-        }
-    };
-    format!("{sign}{body}")
+    crate::jsfmt::js_key_order(entries.iter().map(|(k, v)| (k, v)))
 }
 
 /// `JSON.stringify(string)`.
@@ -586,7 +520,7 @@ fn write_json(out: &mut String, value: &JsValue, indent: usize, depth: usize) {
     match value {
         JsValue::Null => out.push_str("null"),
         JsValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        JsValue::Number(n) if n.is_finite() => out.push_str(&js_number(*n)),
+        JsValue::Number(n) if n.is_finite() => out.push_str(&js_number_to_string(*n)),
         JsValue::Number(_) => out.push_str("null"),
         JsValue::String(s) => out.push_str(&json_string(s)),
         JsValue::Array(items) => {
@@ -745,11 +679,6 @@ fn simple_hash(s: &str) -> i32 {
     hash
 }
 
-/// JavaScript's `string.length` (UTF-16 code units), for padding columns.
-pub fn js_length(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -771,7 +700,7 @@ mod tests {
             (f64::INFINITY, "Infinity"),
             (f64::NAN, "NaN"),
         ] {
-            assert_eq!(js_number(n), s, "{n}");
+            assert_eq!(js_number_to_string(n), s, "{n}");
         }
     }
 

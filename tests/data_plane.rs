@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use support::fake_convex::{FakeConvex, Route, SyncScript};
 
 const PROD_KEY: &str = "prod:brave-lynx-456|eyJ2MiI6InByb2Qta2V5LTBhNGUxMmM3In0=";
+const DEV_KEY: &str = "dev:happy-otter-123|eyJ2MiI6ImRldi1rZXktNWMxZjc3YWEifQ==";
 
 struct Env {
     fake: FakeConvex,
@@ -576,5 +577,323 @@ async fn logs_print_history_then_new_entries_and_stop_on_403() {
     assert!(
         stderr.contains("Watching logs for dev deployment brave-lynx-456"),
         "{stderr}"
+    );
+}
+
+/// `env set NAME` on a terminal: the value is asked for and typed with the
+/// terminal's echo off, so it never shows on the screen (a pseudo-terminal
+/// stands in for the user's; its master side records everything shown).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn env_set_on_a_terminal_reads_the_value_without_echo() {
+    use std::io::{Read as _, Write as _};
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::os::unix::process::CommandExt as _;
+
+    let e = Env::new().await;
+    e.fake.route(Route::new(
+        "POST",
+        "/api/update_environment_variables",
+        json!({}),
+    ));
+    let (mut master_fd, mut slave_fd) = (-1, -1);
+    // SAFETY: openpty writes two new descriptors into the pointers given.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master_fd,
+            &mut slave_fd,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are fresh and owned here from now on.
+    let (master, slave) = unsafe {
+        (
+            OwnedFd::from_raw_fd(master_fd),
+            OwnedFd::from_raw_fd(slave_fd),
+        )
+    };
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("convex"));
+    cmd.env_clear()
+        .current_dir(e.project.path())
+        .env("HOME", e.home.path())
+        .env("PATH", e.bin.path())
+        .env("CONVEX_PROVISION_HOST", e.fake.url())
+        .env("CONVEX_DEPLOY_KEY", PROD_KEY)
+        .env("CONVEX_VERBOSE", "1")
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .args(["env", "set", "API_KEY"])
+        .stdin(std::fs::File::from(slave.try_clone().unwrap()))
+        .stdout(std::fs::File::from(slave.try_clone().unwrap()))
+        .stderr(std::fs::File::from(slave.try_clone().unwrap()));
+    // SAFETY: setsid and ioctl are async-signal-safe; the child makes the
+    // pseudo-terminal its controlling terminal, as a login shell would.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The command holds copies of the terminal's child side: close them.
+    drop(cmd);
+    // Everything the terminal shows, read on a thread until the child's
+    // side is closed.
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let mut reader = std::fs::File::from(master.try_clone().unwrap());
+    let reader_shown = shown.clone();
+    let reader_thread = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            reader_shown.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    // Wait for the question and for the echo to be switched off before
+    // typing (what the terminal would show is what matters).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let asked = String::from_utf8_lossy(&shown.lock().unwrap()).contains("API_KEY");
+        // SAFETY: termios is plain data, filled in by tcgetattr.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        let echo_off = unsafe { libc::tcgetattr(slave.as_raw_fd(), &mut termios) } == 0
+            && termios.c_lflag & libc::ECHO == 0;
+        if asked && echo_off {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "env set ended before asking: {}",
+            String::from_utf8_lossy(&shown.lock().unwrap())
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt with echo off"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let secret = "typed-secret-4711";
+    let mut writer = std::fs::File::from(master.try_clone().unwrap());
+    writer.write_all(format!("{secret}\n").as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(slave);
+    drop(writer);
+    drop(master);
+    reader_thread.join().unwrap();
+    let shown = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Successfully set API_KEY"), "{shown}");
+    assert!(
+        !shown.contains(secret),
+        "the typed secret was shown: {shown}"
+    );
+    assert_eq!(
+        update_bodies(&e.fake),
+        vec![json!({"changes": [{"name": "API_KEY", "value": secret}]})]
+    );
+}
+
+/// `integration workos provision-environment` on the env data plane: the
+/// three `WORKOS_*` variables read over the sync protocol, a new WorkOS
+/// environment provisioned and set on the deployment, `localEnvVars`
+/// written to `.env.local` (with a cookie secret for Next.js), and
+/// `configure` applied through the WorkOS API (a loopback stand-in).
+#[tokio::test(flavor = "multi_thread")]
+async fn workos_provision_environment_sets_variables_env_local_and_configuration() {
+    let e = Env::new().await;
+    e.write(
+        "package.json",
+        r#"{"name": "app", "dependencies": {"convex": "1.48.0", "next": "15.0.0"}}"#,
+    );
+    e.write(
+        "convex.json",
+        r#"{"authKit": {"dev": {
+            "localEnvVars": {"WORKOS_CLIENT_ID": "${authEnv.WORKOS_CLIENT_ID}", "APP_URL": "${buildEnv.APP_ORIGIN}/app"},
+            "configure": {
+                "redirectUris": ["${buildEnv.APP_ORIGIN}/callback"],
+                "appHomepageUrl": "${buildEnv.APP_ORIGIN}",
+                "corsOrigins": ["${buildEnv.APP_ORIGIN}", "https://known.example"]
+            }
+        }}}"#,
+    );
+    e.write(".env.local", "# mine\nOTHER=1\n");
+    e.fake.sync(SyncScript::default().query(
+        "_system/cli/queryEnvironmentVariables:get",
+        vec![Value::Null],
+    ));
+    for route in [
+        Route::new(
+            "POST",
+            "/api/workos/has_associated_workos_team",
+            json!({"hasAssociatedWorkosTeam": true, "teamId": 17}),
+        ),
+        Route::new(
+            "POST",
+            "/api/workos/get_or_provision_workos_environment",
+            json!({"clientId": "client_01", "environmentId": "environment_01", "apiKey": "sk_test_provisioned", "newlyProvisioned": true}),
+        ),
+        Route::new("POST", "/api/update_environment_variables", json!({})),
+        Route::new("POST", "/user_management/redirect_uris", json!({})).status(201),
+        Route::new("PUT", "/user_management/app_homepage_url", json!({})),
+        Route::new("POST", "/user_management/cors_origins", json!({})).status(201),
+    ] {
+        e.fake.route(route);
+    }
+    // The second CORS origin exists already: not an error.
+    e.fake.route(
+        Route::new(
+            "POST",
+            "/user_management/cors_origins",
+            json!({"code": "duplicate_cors_origin", "message": "already exists"}),
+        )
+        .status(409)
+        .times(1),
+    );
+    e.fake.route(
+        Route::new("POST", "/user_management/cors_origins", json!({}))
+            .status(201)
+            .times(1),
+    );
+    let (code, stdout, stderr) = run(e
+        .cmd(&["integration", "workos", "provision-environment"])
+        .env("CONVEX_DEPLOY_KEY", DEV_KEY)
+        .env("APP_ORIGIN", "https://app.example")
+        .env("CONVEX_TEST_WORKOS_API_ORIGIN", e.fake.url()));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("New AuthKit environment provisioned"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("AuthKit redirect URI added: https://app.example/callback"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk_test_provisioned"), "{stderr}");
+    // Three reads, one connection each, as the official CLI.
+    let reads: Vec<String> = e
+        .fake
+        .ws_messages()
+        .iter()
+        .filter(|m| m["type"] == "ModifyQuerySet")
+        .filter_map(|m| {
+            m["modifications"][0]["args"][0]["name"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let mut sorted = reads.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![
+            "WORKOS_API_KEY",
+            "WORKOS_CLIENT_ID",
+            "WORKOS_ENVIRONMENT_ID"
+        ]
+    );
+    assert_eq!(
+        e.fake
+            .requests_to("/api/workos/get_or_provision_workos_environment")[0]
+            .json(),
+        json!({"deploymentName": "happy-otter-123", "environmentType": "nonproduction"})
+    );
+    assert_eq!(
+        update_bodies(&e.fake),
+        vec![json!({"changes": [
+            {"name": "WORKOS_CLIENT_ID", "value": "client_01"},
+            {"name": "WORKOS_ENVIRONMENT_ID", "value": "environment_01"},
+            {"name": "WORKOS_API_KEY", "value": "sk_test_provisioned"},
+        ]})]
+    );
+    let redirect = &e.fake.requests_to("/user_management/redirect_uris")[0];
+    assert_eq!(
+        redirect.json(),
+        json!({"uri": "https://app.example/callback"})
+    );
+    assert_eq!(
+        redirect.header("authorization"),
+        Some("Bearer sk_test_provisioned")
+    );
+    assert_eq!(
+        e.fake.requests_to("/user_management/app_homepage_url")[0].json(),
+        json!({"url": "https://app.example"})
+    );
+    let origins: Vec<Value> = e
+        .fake
+        .requests_to("/user_management/cors_origins")
+        .iter()
+        .map(|r| r.json())
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            json!({"origin": "https://app.example"}),
+            json!({"origin": "https://known.example"})
+        ]
+    );
+    let env_local = std::fs::read_to_string(e.project.path().join(".env.local")).unwrap();
+    assert!(env_local.starts_with("# mine\nOTHER=1\n"), "{env_local}");
+    assert!(
+        env_local.contains(
+            "# See this environment at https://dashboard.workos.com/environment_01/authentication\nWORKOS_CLIENT_ID=client_01\n"
+        ),
+        "{env_local}"
+    );
+    assert!(
+        env_local.contains("APP_URL=https://app.example/app\n"),
+        "{env_local}"
+    );
+    let cookie = env_local
+        .lines()
+        .find_map(|l| l.strip_prefix("WORKOS_COOKIE_PASSWORD="))
+        .expect("a cookie password for Next.js");
+    assert_eq!(cookie.len(), 43, "32 random bytes, base64url: {cookie}");
+
+    // Run again: the variables are there now, nothing is provisioned and
+    // .env.local keeps what it has.
+    e.fake.sync(SyncScript::default().query(
+        "_system/cli/queryEnvironmentVariables:get",
+        vec![json!({"name": "WORKOS_X", "value": "set"})],
+    ));
+    e.fake.route(
+        Route::new(
+            "POST",
+            "/user_management/redirect_uris",
+            json!({"code": "invalid", "message": "boom"}),
+        )
+        .status(500),
+    );
+    let (code, stdout, stderr) = run(e
+        .cmd(&["integration", "workos", "provision-environment"])
+        .env("CONVEX_DEPLOY_KEY", DEV_KEY)
+        .env("APP_ORIGIN", "https://app.example")
+        .env("CONVEX_TEST_WORKOS_API_ORIGIN", e.fake.url()));
+    assert_eq!(
+        stdout,
+        "Deployment already has environment variables for a WorkOS environment configured for AuthKit.\n"
+    );
+    // A WorkOS API failure ends the command, naming the step.
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Failed to create redirect URI: 500"),
+        "{stderr}"
+    );
+    assert_eq!(
+        e.fake
+            .requests_to("/api/workos/get_or_provision_workos_environment")
+            .len(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_to_string(e.project.path().join(".env.local")).unwrap(),
+        env_local
     );
 }

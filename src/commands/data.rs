@@ -191,7 +191,7 @@ async fn run_async(
             if (documents.len() as f64) > limit {
                 output::warning(&format!(
                     "Showing the {} {} created document{}. Use the --limit option to see more.",
-                    crate::values::js_number(limit),
+                    crate::jsfmt::js_number_to_string(limit),
                     if args.order == Order::Desc {
                         "most recently"
                     } else {

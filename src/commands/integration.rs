@@ -138,20 +138,20 @@ pub fn run(args: Args) -> Result<()> {
         WorkosSub::CreateProjectEnvironment(a) => &a.selection,
         WorkosSub::DeleteProjectEnvironment(a) => &a.selection,
     };
-    if matches!(workos.command, WorkosSub::ProvisionEnvironment(_)) {
-        // Needs the deployment's environment variables, read over the sync
-        // protocol: runs the project's official CLI until that lands.
-        return match crate::forward::forward_current_args() {
-            0 => Ok(()),
-            code => Err(crate::error::Failure::silent(code).into()),
-        };
-    }
     let flags = selection.to_flags();
     let ctx = Context::new(ContextOptions::from(&flags))?;
     crate::commands::block_on(async {
         let deployment = select_deployment(&ctx, &flags).await?;
         match &workos.command {
-            WorkosSub::ProvisionEnvironment(_) => unreachable!("forwarded above"),
+            WorkosSub::ProvisionEnvironment(_) => {
+                let target = crate::workos::Target {
+                    deployment_name: deployment.name.clone(),
+                    deployment_type: deployment.kind,
+                    url: deployment.url.clone(),
+                    admin_key: deployment.admin_key.clone(),
+                };
+                crate::workos::provision_environment_command(&ctx, &target).await
+            }
             WorkosSub::Status(_) => status(&ctx, &deployment).await,
             WorkosSub::ProvisionTeam(_) => provision_team(&ctx, &deployment).await,
             WorkosSub::DisconnectTeam(_) => disconnect_team(&ctx, &deployment).await,

@@ -6,8 +6,9 @@ use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
 
 use crate::http::HttpClient;
+use crate::jsfmt::js_length;
 use crate::sync::{Query, SyncClient};
-use crate::values::{ConvexValue, js_length};
+use crate::values::ConvexValue;
 
 /// A deployment to read from.
 #[derive(Clone)]

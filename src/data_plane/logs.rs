@@ -15,8 +15,9 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::http::{DeploymentClient, DeploymentRequest, FetchError};
+use crate::jsfmt::js_number_to_string as js_number;
 use crate::output::style;
-use crate::values::{JsValue, js_number, stringify};
+use crate::values::{JsValue, stringify};
 
 /// Consecutive failures after which each retry is announced.
 const QUIET_FAILURES: u32 = 5;

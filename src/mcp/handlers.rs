@@ -519,7 +519,7 @@ fn within_token_budget(entries: &[Value], tokens_limit: f64) -> &[Value] {
     let mut tokens = 0.0;
     let mut start = entries.len();
     for (i, entry) in entries.iter().enumerate().rev() {
-        tokens += crate::values::js_length(&crate::values::stringify(&js(entry), 0)) as f64 * 0.33;
+        tokens += crate::jsfmt::js_length(&crate::values::stringify(&js(entry), 0)) as f64 * 0.33;
         if tokens > tokens_limit {
             break;
         }

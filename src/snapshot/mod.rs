@@ -41,7 +41,7 @@ pub fn dashboard_page(dashboard_host: &str, deployment_name: Option<&str>, page:
 pub fn display_number(value: &Value) -> Option<String> {
     match ConvexValue::from_serde(value).ok()? {
         ConvexValue::Int64(i) => Some(i.to_string()),
-        ConvexValue::Number(n) => Some(crate::values::js_number(n)),
+        ConvexValue::Number(n) => Some(crate::jsfmt::js_number_to_string(n)),
         _ => None,
     }
 }

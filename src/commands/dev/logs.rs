@@ -96,7 +96,7 @@ pub fn format_entries(entries: &[Value]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::commands::dev::locale_string;
-    use crate::values::js_number;
+    use crate::jsfmt::js_number_to_string as js_number;
     use serde_json::json;
     use std::time::Duration;
 
