@@ -28,10 +28,21 @@ Scenarios:
   deploy_unchanged a second deploy of `basic` against a server that already has its modules
                    (also checks that our start_push uploads no module source)
   dev_save_ready   `convex dev` running; time from saving a function file to "Convex functions ready"
+                   (typecheck disabled)
   env_set          `convex env set BENCH_SECRET <value>` with a prod deploy key (one update request)
   run_query        `convex run notes:list '{author: "alice"}'` with a prod deploy key (prints the result)
   export_small     `convex export --path snapshot.zip` with a dev deploy key: request, three export states
                    over the sync WebSocket, download of a 64 KiB ZIP (checks the file arrived whole)
+
+With TypeScript (5.9.3 or 7.0.2, and @types/node, installed by this script
+into ~/.cache/convex-bench/; TypeScript 7's project tsconfig gets
+"types": ["node"], which it needs) and default flags (`--typecheck try`):
+  dev_save_ts5, dev_save_ts7         `convex dev`: save -> "Convex functions ready"
+  deploy_ts5, deploy_ts7             `convex deploy` of a fresh checkout (new HOME: no caches)
+  deploy_ts5_second                  a second deploy in the same checkout and HOME (warm
+                                     caches) after one function file changed
+  deploy_ts5_unchanged_warm          a second deploy, nothing changed, warm caches, the
+                                     server already has every module
 """
 
 import argparse
@@ -98,10 +109,51 @@ def link_node_modules(project):
         os.symlink(os.path.join(src, "@esbuild", sub), os.path.join(nm, "@esbuild", sub))
 
 
-def make_project(tmp, extra_modules=0):
+TYPESCRIPT = {"ts5": "5.9.3", "ts7": "7.0.2"}
+TYPES_NODE = "26.6.11"
+
+
+def typescript_dir(flavour):
+    """npm install of TypeScript `flavour` and @types/node, once, in ~/.cache/convex-bench."""
+    base = os.path.join(os.path.expanduser("~"), ".cache", "convex-bench", "%s-%s" % (flavour, TYPESCRIPT[flavour]))
+    marker = os.path.join(base, ".installed")
+    if not os.path.exists(marker):
+        os.makedirs(base, exist_ok=True)
+        with open(os.path.join(base, "package.json"), "w") as f:
+            json.dump({"private": True, "dependencies": {
+                "typescript": TYPESCRIPT[flavour], "@types/node": TYPES_NODE}}, f)
+        out = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+                             cwd=base, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit("bench: installing TypeScript %s failed:\n%s" % (TYPESCRIPT[flavour], out.stderr))
+        open(marker, "w").close()
+    return os.path.join(base, "node_modules")
+
+
+def add_typescript(project, flavour):
+    """Links TypeScript and @types/node into the project (and, for TypeScript 7,
+    names the node types in the tsconfig, which it needs)."""
+    src = typescript_dir(flavour)
+    nm = os.path.join(project, "node_modules")
+    for entry in os.listdir(src):
+        if entry.startswith(".") or os.path.lexists(os.path.join(nm, entry)):
+            continue
+        os.symlink(os.path.join(src, entry), os.path.join(nm, entry))
+    if flavour == "ts7":
+        path = os.path.join(project, "convex", "tsconfig.json")
+        with open(path) as f:
+            config = json.load(f)
+        config["compilerOptions"]["types"] = ["node"]
+        with open(path, "w") as f:
+            json.dump(config, f, indent=2)
+
+
+def make_project(tmp, extra_modules=0, typescript=None):
     project = os.path.join(tmp, "project")
     shutil.copytree(os.path.join(SHARED, "projects", "basic"), project)
     link_node_modules(project)
+    if typescript:
+        add_typescript(project, typescript)
     gen = os.path.join(project, "convex", "gen")
     if extra_modules:
         os.makedirs(gen)
@@ -127,11 +179,11 @@ def make_project(tmp, extra_modules=0):
 class Sandbox:
     """A temporary HOME + project + a running mock."""
 
-    def __init__(self, routes=None, extra_modules=0, project=True):
+    def __init__(self, routes=None, extra_modules=0, project=True, typescript=None):
         self.tmp = os.path.realpath(tempfile.mkdtemp(prefix="cvx-bench-"))
         self.home = os.path.join(self.tmp, "home")
         os.makedirs(self.home)
-        self.project = make_project(self.tmp, extra_modules) if project else self.tmp
+        self.project = make_project(self.tmp, extra_modules, typescript) if project else self.tmp
         self.log = os.path.join(self.tmp, "requests.jsonl")
         self.server = mock_convex.MockServer(routes or [], self.log)
         if not NAGLE_MOCK:
@@ -275,6 +327,72 @@ def scenario_deploy_unchanged(cli):
     return box, cmd, box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), check
 
 
+def deploy_ts_scenario(flavour):
+    """A fresh checkout with TypeScript, default flags (typecheck on)."""
+    def make(cli):
+        box = Sandbox(typescript=flavour)
+        return box, cli + ["deploy"], box.project, box.env({"CONVEX_DEPLOY_KEY": PROD_KEY}), None
+    return make
+
+
+def edit_function_file(project, n):
+    path = os.path.join(project, "convex", "notes.ts")
+    with open(path, "a") as f:
+        f.write("\nexport const added%d = query({ args: {}, handler: async () => %d });\n" % (n, n))
+
+
+def deploy_second_scenario(flavour):
+    """A deploy after a first one in the same checkout and HOME (warm caches),
+    one function file changed in between."""
+    def make(cli):
+        box = Sandbox(typescript=flavour)
+        env = box.env({"CONVEX_DEPLOY_KEY": PROD_KEY})
+        _, _, code, err = run_once(cli + ["deploy"], box.project, env)
+        if code != 0:
+            box.close()
+            raise RuntimeError("first deploy failed: %s" % err.strip().splitlines()[-1:])
+        # Let the first deploy's files age: caches keep only settled inputs.
+        time.sleep(0.1)
+        edit_function_file(box.project, 1)
+        return box, cli + ["deploy"], box.project, env, None
+    return make
+
+
+def scenario_deploy_unchanged_warm(cli):
+    """Deploy twice in the same checkout and HOME with nothing changed; the
+    server answers the second get_config_hashes with the modules of the
+    first push, so nothing is uploaded."""
+    box = Sandbox(typescript="ts5")
+    env = box.env({"CONVEX_DEPLOY_KEY": PROD_KEY})
+    _, _, code, err = run_once(cli + ["deploy"], box.project, env)
+    if code != 0:
+        box.close()
+        raise RuntimeError("first deploy failed: %s" % err.strip().splitlines()[-1:])
+    bodies = start_push_bodies(box.records())
+    if not bodies or not isinstance(bodies[-1], dict):
+        box.close()
+        raise RuntimeError("first deploy sent no start_push")
+    import hashlib
+    hashes = []
+    for m in bodies[-1]["appDefinition"]["changedModules"]:
+        h = hashlib.sha256((m["source"] + (m.get("sourceMap") or "")).encode()).hexdigest()
+        hashes.append({"path": m["path"], "hash": h, "environment": m["environment"]})
+    box.server.configure([{
+        "method": "POST", "path": "/api/get_config_hashes",
+        "json": {"config": {"functions": "convex/", "authInfo": []}, "moduleHashes": hashes,
+                 "nodeDependencies": [], "udfServerVersion": "1.0.0"},
+    }], {"HOME": box.home, "PROJECT": box.project})  # also clears the request log
+    time.sleep(0.1)
+
+    def check(records):
+        for body in start_push_bodies(records):
+            if isinstance(body, dict) and body["appDefinition"]["changedModules"]:
+                return "uploaded module source for %s" % [m["path"] for m in body["appDefinition"]["changedModules"]]
+        return None
+
+    return box, cli + ["deploy"], box.project, env, check
+
+
 def requests_to(records, path):
     return [r for r in records if r.get("path") == path]
 
@@ -351,9 +469,20 @@ SCENARIOS = {
     "deploy_small": deploy_scenario(0),
     "deploy_100": deploy_scenario(100),
     "deploy_unchanged": scenario_deploy_unchanged,
+    "deploy_ts5": deploy_ts_scenario("ts5"),
+    "deploy_ts7": deploy_ts_scenario("ts7"),
+    "deploy_ts5_second": deploy_second_scenario("ts5"),
+    "deploy_ts5_unchanged_warm": scenario_deploy_unchanged_warm,
     "env_set": scenario_env_set,
     "run_query": scenario_run_query,
     "export_small": scenario_export_small,
+}
+
+# `convex dev` scenarios: name -> (TypeScript flavour or None, extra flags).
+DEV_SCENARIOS = {
+    "dev_save_ready": (None, ["--typecheck", "disable"]),
+    "dev_save_ts5": ("ts5", []),
+    "dev_save_ts7": ("ts7", []),
 }
 
 
@@ -397,12 +526,12 @@ def measure(make, sides, runs):
 
 # ------------------------------------------------------------ dev latency
 
-def dev_save_to_ready(cli, runs, label):
-    box = Sandbox()
+def dev_save_to_ready(cli, runs, label, typescript=None, flags=("--typecheck", "disable")):
+    box = Sandbox(typescript=typescript)
     box.login()
     with open(os.path.join(box.project, ".env.local"), "w") as f:
         f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
-    cmd = cli + ["dev", "--typecheck", "disable", "--tail-logs", "disable"]
+    cmd = cli + ["dev"] + list(flags) + ["--tail-logs", "disable"]
     # Peak memory is the CLI process's own high-water mark (VmHWM), read
     # while it still runs: GNU time's figure would also count any child the
     # CLI has reaped by then (a replaced esbuild process, say).
@@ -583,7 +712,6 @@ def current_rss_kib(pid):
 
 
 LONG_RUNNING = {
-    "dev_save_ready": dev_save_to_ready,
     "mcp_start_to_tools_list": mcp_start_to_tools_list,
     "mcp_100_calls": mcp_100_calls,
 }
@@ -628,13 +756,22 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     sides = [("ours", [os.path.abspath(candidate)]), ("reference", reference_prefix())]
 
-    names = list(SCENARIOS) + list(LONG_RUNNING)
+    names = list(SCENARIOS) + list(DEV_SCENARIOS) + list(LONG_RUNNING)
     if args.only:
         names = [n for n in names if n in args.only]
 
     rows = []
     for name in names:
-        if name in LONG_RUNNING:
+        if name in DEV_SCENARIOS:
+            # One long-running process per side; saves are timed inside it.
+            typescript, flags = DEV_SCENARIOS[name]
+            result = {}
+            for label, cli in sides:
+                try:
+                    result[label] = dev_save_to_ready(cli, args.runs, label, typescript, flags)
+                except Exception as e:  # a failing side is reported, not fatal
+                    result[label] = e
+        elif name in LONG_RUNNING:
             # Long-running processes, timed from inside the session.
             result = {}
             for label, cli in sides:
@@ -657,7 +794,7 @@ HEADER_PRINTED = [False]
 
 def print_row(name, result, flush=False):
     if not HEADER_PRINTED[0]:
-        print("%-24s %12s %10s %12s %10s %9s" % ("scenario", "ours", "ours RSS", "reference", "ref RSS", "speed-up"))
+        print("%-26s %12s %10s %12s %10s %9s" % ("scenario", "ours", "ours RSS", "reference", "ref RSS", "speed-up"))
         HEADER_PRINTED[0] = True
     cells = []
     for label in ("ours", "reference"):
@@ -670,7 +807,7 @@ def print_row(name, result, flush=False):
     ratio = "-"
     if isinstance(ours, tuple) and isinstance(ref, tuple) and ours[0] > 0:
         ratio = "%.1fx" % (ref[0] / ours[0])
-    print("%-24s %12s %10s %12s %10s %9s" % (name, cells[0], cells[1], cells[2], cells[3], ratio), flush=flush)
+    print("%-26s %12s %10s %12s %10s %9s" % (name, cells[0], cells[1], cells[2], cells[3], ratio), flush=flush)
     for label in ("ours", "reference"):
         r = result.get(label)
         if isinstance(r, Exception):

@@ -314,8 +314,12 @@ async fn mismatched_esbuild_binary_is_a_setup_error() {
     let config = ProjectConfig::read(root).unwrap();
     let bundler = Bundler::start(root, None).unwrap();
     assert_eq!(bundler.esbuild().version, "0.26.0");
+    // A project without `convex.config` needs no esbuild for its component
+    // graph; the first build fails.
+    let options = BundleOptions::default();
+    let graph = bundler.component_graph(&config, &options).await.unwrap();
     let err = bundler
-        .component_graph(&config, &BundleOptions::default())
+        .bundle_app(&config, &graph, &options)
         .await
         .unwrap_err();
     assert_eq!(err.kind, BundleErrorKind::Setup, "{err}");

@@ -1087,7 +1087,7 @@ async fn deploy_from_a_dev_setup_asks_and_refuses_without_a_terminal() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn typecheck_runs_before_the_push_starts() {
+async fn a_type_error_stops_the_push_before_anything_is_committed() {
     if !support::has_program("node") {
         eprintln!("skipped: node is not installed");
         return;
@@ -1115,9 +1115,14 @@ async fn typecheck_runs_before_the_push_starts() {
     );
     assert!(stderr.contains("bad.ts"), "{stderr}");
     assert!(stderr.contains("TS2322"), "{stderr}");
+    // As the official CLI: staged (start_push), never committed.
+    let paths = s.paths().await;
+    assert!(paths.iter().any(|p| p.ends_with("start_push")), "{paths:?}");
     assert!(
-        !s.paths().await.iter().any(|p| p.ends_with("start_push")),
-        "nothing staged"
+        !paths
+            .iter()
+            .any(|p| p.ends_with("wait_for_schema") || p.ends_with("finish_push")),
+        "{paths:?}"
     );
 
     support::write_files(
@@ -1140,6 +1145,129 @@ async fn typecheck_runs_before_the_push_starts() {
     );
 }
 
+/// A stand-in compiler (`node_modules/typescript/bin/tsc`): marks its start
+/// and end with files in the project, waits `FAKE_TSC_DELAY_MS`, and fails
+/// like tsc (with a report for `--pretty`) when `FAKE_TSC_FAIL=1`.
+const FAKE_TSC: &str = r#"#!/usr/bin/env node
+const fs = require("fs");
+const args = process.argv.slice(2);
+fs.writeFileSync("tsc-started", "");
+setTimeout(() => {
+  fs.writeFileSync("tsc-done", "");
+  if (process.env.FAKE_TSC_FAIL === "1") {
+    if (args.includes("--pretty")) {
+      console.log("convex/notes.ts:1:1 - error TS2322: Fake failure.\n\nFound 1 error in convex/notes.ts:1\n");
+    } else {
+      console.log("convex/notes.ts(1,1): error TS2322: Fake failure.");
+    }
+    process.exit(2);
+  }
+}, Number(process.env.FAKE_TSC_DELAY_MS || "0"));
+"#;
+
+/// A scene whose project's compiler is [`FAKE_TSC`].
+async fn fake_tsc_scene(delay_ms: u64, fail: bool) -> Scene {
+    let mut s = Scene::new().await;
+    s.set("CONVEX_DEPLOY_KEY", PROD_KEY);
+    s.set("FAKE_TSC_DELAY_MS", &delay_ms.to_string());
+    s.set("FAKE_TSC_FAIL", if fail { "1" } else { "0" });
+    support::write_files(
+        s.project.path(),
+        &[
+            ("node_modules/typescript/bin/tsc", FAKE_TSC),
+            (
+                "node_modules/typescript/package.json",
+                r#"{"name":"typescript","version":"5.9.3"}"#,
+            ),
+        ],
+    );
+    s
+}
+
+/// The typecheck's verdict decides the push whichever finishes first:
+/// a quick compiler (done before bundling is) or a slow one (still running
+/// when `start_push` is sent). A failure stops the push after `start_push`
+/// (as in the official CLI) and before `wait_for_schema` / `finish_push`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_typecheck_stops_the_push_in_either_order() {
+    if !support::has_program("node") {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    for delay in [0, 6000] {
+        let s = fake_tsc_scene(delay, true).await;
+        let out = s.cmd(&["deploy"]).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("TypeScript typecheck via `tsc` failed."),
+            "{stderr}"
+        );
+        assert!(stderr.contains("Fake failure."), "{stderr}");
+        assert!(
+            stderr.contains("Found 1 error"),
+            "the --pretty run is shown: {stderr}"
+        );
+        let paths = s.paths().await;
+        assert!(paths.iter().any(|p| p.ends_with("start_push")), "{paths:?}");
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.ends_with("wait_for_schema") || p.ends_with("finish_push")),
+            "{delay} ms: {paths:?}"
+        );
+    }
+}
+
+/// The typecheck runs alongside bundling and the requests that do not need
+/// it (it is still running when `start_push` arrives), and `finish_push`
+/// comes only after it passed.
+#[tokio::test(flavor = "multi_thread")]
+async fn finish_push_waits_for_a_slow_typecheck() {
+    if !support::has_program("node") {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let s = fake_tsc_scene(4000, false).await;
+    let project = s.project.path().to_path_buf();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, bool, bool)>::new()));
+    for route in ["/api/deploy2/start_push", "/api/deploy2/finish_push"] {
+        let seen = seen.clone();
+        let project = project.clone();
+        let answer = if route.ends_with("start_push") {
+            start_push_response()
+        } else {
+            json!({"authDiff": {"added": [], "removed": []}, "definitionDiffs": {},
+                   "componentDiffs": {"": {"diffType": {"type": "modify"}}}})
+        };
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(move |_: &Request| {
+                seen.lock().unwrap().push((
+                    route.to_string(),
+                    project.join("tsc-started").exists(),
+                    project.join("tsc-done").exists(),
+                ));
+                ResponseTemplate::new(200).set_body_json(answer.clone())
+            })
+            .with_priority(1)
+            .mount(&s.server)
+            .await;
+    }
+    let out = s.cmd(&["deploy"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![
+            // Started, not done: the compiler runs while the push goes on.
+            ("/api/deploy2/start_push".to_string(), true, false),
+            // Committed only once it passed.
+            ("/api/deploy2/finish_push".to_string(), true, true),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn typecheck_enable_needs_a_compiler() {
     let mut s = Scene::new().await;
@@ -1150,7 +1278,14 @@ async fn typecheck_enable_needs_a_compiler() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("No `tsc` binary found"));
-    assert!(!s.paths().await.iter().any(|p| p.ends_with("start_push")));
+    // Where the official CLI fails too: after start_push, before anything is
+    // committed.
+    let paths = s.paths().await;
+    assert!(paths.iter().any(|p| p.ends_with("start_push")), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("finish_push")),
+        "{paths:?}"
+    );
     // As the official CLI, the final generated API (naming each module) is
     // written before the missing compiler fails the deploy.
     let api = std::fs::read_to_string(s.file("convex/_generated/api.d.ts")).unwrap();

@@ -819,3 +819,124 @@ async fn sigterm_stops_the_backend_and_the_start_command() {
             .contains(&"POST /api/local_deployment/pause".to_string())
     );
 }
+
+/// Processes whose parent is `parent` and whose command line contains
+/// `needle` (Linux's /proc).
+#[cfg(target_os = "linux")]
+fn children_matching(parent: u32, needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The fields after the command name (which may hold spaces).
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r.to_string()) else {
+            continue;
+        };
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid != Some(parent) {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Whether `pid` is gone (or a zombie waiting to be reaped).
+#[cfg(target_os = "linux")]
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.split_whitespace().next() == Some("Z")),
+    }
+}
+
+#[cfg(target_os = "linux")]
+async fn wait_gone(pid: u32, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while !gone(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
+}
+
+/// A project with TypeScript whose typecheck passes (the fixture's Node.js
+/// action needs @types/node, which the shared install does not have).
+#[cfg(target_os = "linux")]
+async fn dev_with_typescript() -> Dev {
+    let dev = Dev::new().await;
+    std::fs::remove_file(dev.project.join("convex/digest.ts")).unwrap();
+    dev.login();
+    dev.mount_cloud().await;
+    dev.write(".env.local", "CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
+    dev
+}
+
+/// With `--typecheck try` (the default), saves are checked by one warm
+/// TypeScript process kept between pushes; its report is tsc's; Ctrl-C
+/// ends it with `dev`.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn saves_are_typechecked_by_a_warm_checker_that_ends_with_dev() {
+    let dev = dev_with_typescript().await;
+    let mut running = Running::spawn(dev.command(&["dev", "--tail-logs", "disable"]));
+    let pid = running.child.id().unwrap();
+    running.wait_for("Convex functions ready!", 1).await;
+    let checkers = children_matching(pid, "warm-checker-");
+    assert_eq!(checkers.len(), 1, "one warm checker: {checkers:?}");
+    let checker = checkers[0];
+
+    let notes = dev.read("convex/notes.ts");
+    dev.write(
+        "convex/notes.ts",
+        &format!("{notes}\nexport const wrong: number = \"text\";\n"),
+    );
+    running
+        .wait_for("TypeScript typecheck via `tsc` failed.", 1)
+        .await;
+    running.wait_for("TS2322", 1).await;
+    dev.write("convex/notes.ts", &notes);
+    running.wait_for("Convex functions ready!", 2).await;
+    // The same process answered every check.
+    assert_eq!(children_matching(pid, "warm-checker-"), vec![checker]);
+    let stderr = running.stderr();
+    assert!(stderr.contains("notes.ts"), "{stderr}");
+
+    running.signal(libc::SIGINT);
+    assert_eq!(running.status().await.code(), Some(130));
+    assert!(
+        wait_gone(checker, Duration::from_secs(5)).await,
+        "the warm checker outlived dev"
+    );
+}
+
+/// Killed outright, `dev` runs no clean-up: the checker notices its input
+/// closing and exits by itself.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_warm_checker_exits_when_dev_is_killed() {
+    let dev = dev_with_typescript().await;
+    let mut running = Running::spawn(dev.command(&["dev", "--tail-logs", "disable"]));
+    let pid = running.child.id().unwrap();
+    running.wait_for("Convex functions ready!", 1).await;
+    let checkers = children_matching(pid, "warm-checker-");
+    assert_eq!(checkers.len(), 1, "{checkers:?}");
+    running.signal(libc::SIGKILL);
+    let _ = running.status().await;
+    assert!(
+        wait_gone(checkers[0], Duration::from_secs(10)).await,
+        "the warm checker outlived a killed dev"
+    );
+}

@@ -84,7 +84,7 @@ impl FunctionBuild {
 }
 
 /// Metafile inputs that are virtual modules of our plugins, not files.
-fn is_virtual_input(key: &str) -> bool {
+pub(crate) fn is_virtual_input(key: &str) -> bool {
     key.contains("(disabled):")
         || [
             "wasm-binary:",
@@ -178,19 +178,20 @@ pub(crate) async fn run_function_build(
         return Ok(FunctionBuildOutput::default());
     }
     let record = Rc::new(RefCell::new(ExternalsRecord::default()));
-    let mut spec = BuildSpec {
-        entries: build
+    let mut spec = BuildSpec::new(
+        build
             .entry_points
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect(),
-        flags: build.flags(),
-        plugins: vec![
+        build.flags(),
+        vec![
             plugins::async_hooks_shim(build.platform),
             plugins::server_only_stub(),
             plugins::wasm(),
         ],
-    };
+    );
+    spec.state = Some(record.clone());
     // The externals plugin sees every import (a protocol round trip each);
     // with nothing to mark external it cannot change the output, so it is
     // only installed when there is an external set (the reference installs
@@ -205,6 +206,7 @@ pub(crate) async fn run_function_build(
         outputs,
         metafile,
         warnings,
+        ..
     } = service
         .build(spec)
         .await?

@@ -267,11 +267,7 @@ pub(crate) async fn discover(
         ));
         virtual_root = Some((format!("{VIRTUAL_CONFIG_NAMESPACE}:{entry}"), root.clone()));
     }
-    let spec = BuildSpec {
-        entries: vec![entry],
-        flags,
-        plugins,
-    };
+    let spec = BuildSpec::new(vec![entry], flags, plugins);
     let output = service
         .build(spec)
         .await?
@@ -470,6 +466,7 @@ pub(crate) async fn bundle_definitions(
     let mut plugins = vec![plugins::bundle_components(
         graph.config_imports.clone(),
         resolve_component,
+        &graph.root.path.to_string_lossy(),
     )];
     if graph.root.is_root_without_config || graph.root.synthetic_import.is_some() {
         let specifier = graph
@@ -483,15 +480,15 @@ pub(crate) async fn bundle_definitions(
             plugins::virtual_config_contents(specifier.as_deref()),
         ));
     }
-    let spec = BuildSpec {
-        entries: graph
+    let spec = BuildSpec::new(
+        graph
             .components
             .iter()
             .map(|c| qualified_definition_path(&working_dir, c))
             .collect(),
         flags,
         plugins,
-    };
+    );
     let output = service
         .build(spec)
         .await?

@@ -25,6 +25,7 @@
 //! ```
 
 mod build;
+pub mod cache;
 mod components;
 mod debug_bundle;
 mod directives;
@@ -32,9 +33,11 @@ mod entry_points;
 mod error;
 mod esbuild;
 mod externals;
+pub mod fingerprint;
 mod plugins;
 mod service;
 
+pub use cache::BuildCache;
 pub use components::{
     ComponentDirectory, ComponentGraph, DefinitionModule, is_component_directory,
     qualified_definition_path, relative_path, synthetic_root, to_component_definition_path,
@@ -47,7 +50,7 @@ pub use entry_points::{
 pub use error::{BundleError, BundleErrorKind, BundleResult};
 pub use esbuild::{
     EsbuildBinary, hide_esbuild_gc_target, hide_esbuild_gc_target_std, locate as locate_esbuild,
-    raise_esbuild_gc_target,
+    node_modules_dirs, raise_esbuild_gc_target, resolve_package,
 };
 pub use externals::{NodeDependency, compute_external_packages, should_mark_external};
 pub use plugins::definition_import_path;
@@ -158,6 +161,7 @@ pub struct Bundler {
     service: ServiceThread,
     project_root: PathBuf,
     esbuild: EsbuildBinary,
+    cache: Option<std::sync::Arc<BuildCache>>,
 }
 
 impl Bundler {
@@ -166,10 +170,27 @@ impl Bundler {
     /// Fails with [`BundleErrorKind::Setup`] when `convex` or esbuild is not
     /// installed.
     pub fn start(project_root: &Path, esbuild_binary_path: Option<&Path>) -> BundleResult<Bundler> {
-        Self::start_with_recycle_limit(
+        Self::start_with(
             project_root,
             esbuild_binary_path,
             service::RECYCLE_AFTER_BYTES,
+            None,
+        )
+    }
+
+    /// [`Bundler::start`] with a build cache: builds whose inputs did not
+    /// change are reused instead of run (see [`cache`]); esbuild itself then
+    /// starts only when a build is needed.
+    pub fn start_cached(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        cache: BuildCache,
+    ) -> BundleResult<Bundler> {
+        Self::start_with(
+            project_root,
+            esbuild_binary_path,
+            service::RECYCLE_AFTER_BYTES,
+            Some(cache),
         )
     }
 
@@ -181,6 +202,15 @@ impl Bundler {
         esbuild_binary_path: Option<&Path>,
         recycle_after_bytes: u64,
     ) -> BundleResult<Bundler> {
+        Self::start_with(project_root, esbuild_binary_path, recycle_after_bytes, None)
+    }
+
+    fn start_with(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        recycle_after_bytes: u64,
+        cache: Option<BuildCache>,
+    ) -> BundleResult<Bundler> {
         let project_root = dunce::canonicalize(project_root).map_err(|err| {
             BundleError::setup(format!(
                 "The project directory {} is not usable: {err}",
@@ -188,13 +218,24 @@ impl Bundler {
             ))
         })?;
         let esbuild = esbuild::locate(&project_root, esbuild_binary_path)?;
-        let service =
-            ServiceThread::spawn(esbuild.clone(), project_root.clone(), recycle_after_bytes)?;
+        let cache = cache.map(std::sync::Arc::new);
+        let service = ServiceThread::spawn(
+            esbuild.clone(),
+            project_root.clone(),
+            recycle_after_bytes,
+            cache.clone(),
+        )?;
         Ok(Bundler {
             service,
             project_root,
             esbuild,
+            cache,
         })
+    }
+
+    /// How many builds the build cache answered so far (0 without one).
+    pub fn cache_hits(&self) -> u64 {
+        self.cache.as_ref().map_or(0, |c| c.hits())
     }
 
     /// The esbuild binary in use.

@@ -34,7 +34,7 @@ const ASYNC_HOOKS_SHIM: &str = "\n            export const AsyncLocalStorage = g
 /// `async_hooks` / `node:async_hooks` become a shim over the isolate's
 /// globals. Node builds get the real module (the plugin is then empty).
 pub(crate) fn async_hooks_shim(platform: Platform) -> Plugin {
-    let plugin = Plugin::new("convex-async-hooks-shim");
+    let plugin = Plugin::new("convex-async-hooks-shim", platform.as_str());
     if platform != Platform::Browser {
         return plugin;
     }
@@ -58,7 +58,7 @@ pub(crate) fn async_hooks_shim(platform: Platform) -> Plugin {
 /// `import "server-only"` (Next.js) becomes an empty module. It runs before
 /// the externals plugin so it wins even when the package is external.
 pub(crate) fn server_only_stub() -> Plugin {
-    Plugin::new("convex-server-only")
+    Plugin::new("convex-server-only", "")
         .on_resolve("^server-only$", "", |args| {
             Ok(Some(OnResolveResult {
                 path: Some(args.path.clone()),
@@ -82,6 +82,31 @@ pub(crate) struct ExternalsRecord {
     pub bundled: Vec<String>,
 }
 
+impl super::service::BuildState for RefCell<ExternalsRecord> {
+    fn save(&self) -> serde_json::Value {
+        let record = self.borrow();
+        serde_json::json!({"external": record.external, "bundled": record.bundled})
+    }
+
+    fn restore(&self, saved: &serde_json::Value) {
+        let list = |key: &str| -> Vec<String> {
+            saved
+                .get(key)
+                .and_then(serde_json::Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut record = self.borrow_mut();
+        record.external = list("external");
+        record.bundled = list("bundled");
+    }
+}
+
 fn record(list: &mut Vec<String>, name: String) {
     if !list.contains(&name) {
         list.push(name);
@@ -96,7 +121,8 @@ pub(crate) fn node_externals(
     working_dir: PathBuf,
     record_to: Rc<RefCell<ExternalsRecord>>,
 ) -> Plugin {
-    Plugin::new("convex-node-externals").on_resolve(".*", "file", move |args| {
+    let identity = format!("{}\n{packages:?}", working_dir.display());
+    Plugin::new("convex-node-externals", identity).on_resolve(".*", "file", move |args| {
         if args.path.starts_with('.') {
             return Ok(None);
         }
@@ -123,7 +149,7 @@ pub(crate) fn node_externals(
 /// `.wasm` imports become a module exporting a compiled
 /// `WebAssembly.Module`; the bytes are embedded with esbuild's binary loader.
 pub(crate) fn wasm() -> Plugin {
-    Plugin::new("convex-wasm")
+    Plugin::new("convex-wasm", "")
         .on_resolve(r"\.wasm$", "", |args| {
             if args.namespace.as_deref() == Some("wasm-stub") {
                 return Ok(Some(OnResolveResult {
@@ -215,7 +241,8 @@ pub(crate) fn virtual_config_contents(import_specifier: Option<&str>) -> String 
 pub(crate) fn virtual_config(qualified_path: &str, root_dir: &Path, contents: String) -> Plugin {
     let filter = format!("^{}$", escape_regex(&qualified_path.replace('\\', "/")));
     let resolve_dir = root_dir.to_string_lossy().into_owned();
-    Plugin::new("convex-virtual-config")
+    let identity = format!("{filter}\n{resolve_dir}\n{contents}");
+    Plugin::new("convex-virtual-config", identity)
         .on_resolve(&filter, "", |args| {
             Ok(Some(OnResolveResult {
                 path: Some(args.path.clone()),
@@ -247,7 +274,8 @@ pub(crate) fn discover_synthetic_import(specifier: &str, component_config: &Path
         }
     };
     let relative = specifier.starts_with('.');
-    Plugin::new("convex-discover-components").on_resolve(
+    let identity = format!("{filter}\n{}\n{relative}", target.display());
+    Plugin::new("convex-discover-components", identity).on_resolve(
         &filter,
         VIRTUAL_CONFIG_NAMESPACE,
         move |_| {
@@ -282,36 +310,44 @@ pub fn definition_import_path(component_definition_path: &str) -> String {
 pub(crate) fn bundle_components(
     config_imports: std::sync::Arc<ConfigImports>,
     resolve_component: impl Fn(&Path) -> Option<String> + 'static,
+    resolver_identity: &str,
 ) -> Plugin {
-    Plugin::new("convex-bundle-components").on_resolve(".*convex.config.*", "", move |args| {
-        let namespace = args.namespace.as_deref().unwrap_or("file");
-        if namespace != "file" && namespace != VIRTUAL_CONFIG_NAMESPACE {
-            return Ok(None);
-        }
-        if args.kind == ImportKind::EntryPoint {
-            return Ok(None);
-        }
-        let Some(importer) = args.importer.as_deref() else {
-            return Ok(None);
-        };
-        let importer = if namespace == VIRTUAL_CONFIG_NAMESPACE {
-            PathBuf::from(format!("{VIRTUAL_CONFIG_NAMESPACE}:{importer}"))
-        } else {
-            PathBuf::from(importer)
-        };
-        let key = (importer, args.path.clone());
-        let Some(resolved) = config_imports.get(&key) else {
-            return Ok(None);
-        };
-        let Some(component_path) = resolve_component(resolved) else {
-            return Ok(None);
-        };
-        Ok(Some(OnResolveResult {
-            path: Some(definition_import_path(&component_path)),
-            external: Some(true),
-            ..Default::default()
-        }))
-    })
+    let mut imports: Vec<_> = config_imports.iter().collect();
+    imports.sort();
+    let identity = format!("{resolver_identity}\n{imports:?}");
+    Plugin::new("convex-bundle-components", identity).on_resolve(
+        ".*convex.config.*",
+        "",
+        move |args| {
+            let namespace = args.namespace.as_deref().unwrap_or("file");
+            if namespace != "file" && namespace != VIRTUAL_CONFIG_NAMESPACE {
+                return Ok(None);
+            }
+            if args.kind == ImportKind::EntryPoint {
+                return Ok(None);
+            }
+            let Some(importer) = args.importer.as_deref() else {
+                return Ok(None);
+            };
+            let importer = if namespace == VIRTUAL_CONFIG_NAMESPACE {
+                PathBuf::from(format!("{VIRTUAL_CONFIG_NAMESPACE}:{importer}"))
+            } else {
+                PathBuf::from(importer)
+            };
+            let key = (importer, args.path.clone());
+            let Some(resolved) = config_imports.get(&key) else {
+                return Ok(None);
+            };
+            let Some(component_path) = resolve_component(resolved) else {
+                return Ok(None);
+            };
+            Ok(Some(OnResolveResult {
+                path: Some(definition_import_path(&component_path)),
+                external: Some(true),
+                ..Default::default()
+            }))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 //! jobs. Builds of one job run concurrently on that thread: each build gets a
 //! unique key, and plugin callbacks are dispatched by that key.
 
+use super::cache::{BuildCache, KeyBuilder};
 use super::error::{BundleError, BundleResult};
 use super::esbuild::EsbuildBinary;
+use super::fingerprint::{Fingerprint, Memo};
 use async_trait::async_trait;
 use esbuild_client::protocol::{
     BuildPlugin, BuildRequest, Message, OnLoadSetupOptions, OnResolveSetupOptions, PartialMessage,
@@ -33,14 +35,21 @@ pub(crate) type LoadFn = Box<dyn Fn(&OnLoadArgs) -> anyhow::Result<Option<OnLoad
 /// expressions, evaluated by esbuild; an empty namespace means "any".
 pub(crate) struct Plugin {
     pub name: &'static str,
+    /// Everything the callbacks' behaviour depends on besides files (part
+    /// of the build cache's key; see `cache.rs`).
+    pub identity: String,
     pub on_resolve: Vec<(String, String, ResolveFn)>,
     pub on_load: Vec<(String, String, LoadFn)>,
 }
 
 impl Plugin {
-    pub fn new(name: &'static str) -> Self {
+    /// `identity` must describe every setting the callbacks close over: two
+    /// plugins with the same name and identity must behave the same on the
+    /// same files.
+    pub fn new(name: &'static str, identity: impl Into<String>) -> Self {
         Plugin {
             name,
+            identity: identity.into(),
             on_resolve: Vec::new(),
             on_load: Vec::new(),
         }
@@ -202,11 +211,32 @@ impl PluginHandler for Dispatcher {
     }
 }
 
+/// What plugins record during a build that callers read afterwards (the
+/// externals plugin's list of packages), saved with a cached build and put
+/// back when it is reused.
+pub(crate) trait BuildState {
+    fn save(&self) -> Value;
+    fn restore(&self, saved: &Value);
+}
+
 /// What to build: flags as esbuild's JavaScript API would send them.
 pub(crate) struct BuildSpec {
     pub entries: Vec<String>,
     pub flags: Vec<String>,
     pub plugins: Vec<Plugin>,
+    /// Plugin state to save and restore with a cached build.
+    pub state: Option<Rc<dyn BuildState>>,
+}
+
+impl BuildSpec {
+    pub fn new(entries: Vec<String>, flags: Vec<String>, plugins: Vec<Plugin>) -> BuildSpec {
+        BuildSpec {
+            entries,
+            flags,
+            plugins,
+            state: None,
+        }
+    }
 }
 
 /// One output file, path absolute.
@@ -230,7 +260,11 @@ pub(crate) struct BuildFailure {
 
 /// The esbuild process and the state needed to run builds on it.
 pub(crate) struct Service {
-    esbuild: EsbuildService,
+    binary: EsbuildBinary,
+    /// Started by the first build that is not in the cache.
+    esbuild: tokio::sync::OnceCell<EsbuildService>,
+    /// Why esbuild could not start (reported by every build after).
+    start_error: RefCell<Option<BundleError>>,
     dispatcher: Arc<Dispatcher>,
     next_key: Cell<u32>,
     working_dir: PathBuf,
@@ -240,6 +274,9 @@ pub(crate) struct Service {
     generation: u64,
     /// Set by [`ServiceThread::recycle_when_idle`].
     recycle_requested: Cell<bool>,
+    cache: Option<Arc<BuildCache>>,
+    /// File hashes computed during the current job.
+    memo: RefCell<Memo>,
 }
 
 /// The client library keeps every byte esbuild ever sent in its read buffer.
@@ -253,47 +290,98 @@ pub(crate) const RECYCLE_AFTER_BYTES: u64 = 64 * 1024 * 1024;
 /// memory at what one push needs.
 const IDLE_RECYCLE_AFTER_BYTES: u64 = 1024 * 1024;
 
+/// A build is stored in the cache only when none of its inputs was modified
+/// this shortly before it started (or later): esbuild may then have read
+/// other bytes than the ones hashed afterwards. File times can lag the
+/// clock by a scheduler tick, hence the margin.
+const SETTLED_MARGIN: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Metafile inputs that are files (absolute, normalised): file-namespace
+/// inputs and the `.wasm` files read by the wasm plugin.
+pub(crate) fn metafile_files(working_dir: &Path, metafile: &Value) -> Vec<PathBuf> {
+    let Some(inputs) = metafile.get("inputs").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for key in inputs.keys() {
+        if key.contains("(disabled):") {
+            continue;
+        }
+        if let Some(path) = key.strip_prefix("wasm-binary:") {
+            files.push(crate::project::normalize(Path::new(path)));
+            continue;
+        }
+        if super::build::is_virtual_input(key)
+            || key.starts_with(super::plugins::VIRTUAL_CONFIG_NAMESPACE)
+        {
+            continue;
+        }
+        files.push(crate::project::normalize(&working_dir.join(key)));
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn describe_entries(entries: &[String]) -> String {
+    match entries {
+        [] => "nothing".to_string(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    }
+}
+
+/// Whether none of `files` changed since `margin` before `started`.
+fn settled(files: &[PathBuf], started: std::time::SystemTime) -> bool {
+    let limit = started
+        .checked_sub(SETTLED_MARGIN)
+        .unwrap_or(std::time::UNIX_EPOCH);
+    files.iter().all(|f| {
+        std::fs::metadata(f)
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified < limit)
+    })
+}
+
 impl Service {
-    async fn start(binary: &EsbuildBinary, working_dir: &Path) -> BundleResult<Service> {
+    fn new(
+        binary: &EsbuildBinary,
+        working_dir: &Path,
+        cache: Option<Arc<BuildCache>>,
+        generation: u64,
+    ) -> Service {
         // The client library takes its plugin handler as an `Arc`; it never
         // leaves this thread.
         #[allow(clippy::arc_with_non_send_sync)]
         let dispatcher = Arc::new(Dispatcher::default());
-        let esbuild = EsbuildService::new(
-            &binary.path,
-            &binary.version,
-            dispatcher.clone(),
-            EsbuildServiceOptions {
-                cwd: Some(working_dir),
-            },
-        )
-        .await
-        .map_err(|err| {
-            BundleError::setup(format!(
-                "Could not start esbuild ({}): {err}",
-                binary.path.display()
-            ))
-        })?;
-        // A version mismatch makes esbuild exit at once instead of answering.
-        if let Ok(Ok(status)) =
-            tokio::time::timeout(std::time::Duration::ZERO, esbuild.wait_for_exit()).await
-        {
-            return Err(BundleError::setup(format!(
-                "esbuild ({}, version {}) exited at start-up ({status}); see its message above. \
-                 A reinstall (`npm install`) usually fixes a mismatched esbuild binary.",
-                binary.path.display(),
-                binary.version
-            )));
-        }
-        Ok(Service {
-            esbuild,
+        Service {
+            binary: binary.clone(),
+            esbuild: tokio::sync::OnceCell::new(),
+            start_error: RefCell::new(None),
             dispatcher,
             next_key: Cell::new(0),
             working_dir: working_dir.to_path_buf(),
             bytes_received: Cell::new(0),
-            generation: 0,
+            generation,
             recycle_requested: Cell::new(false),
-        })
+            cache,
+            memo: RefCell::new(Memo::default()),
+        }
+    }
+
+    /// The esbuild process, started on first use.
+    async fn esbuild(&self) -> BundleResult<&EsbuildService> {
+        if let Some(err) = self.start_error.borrow().as_ref() {
+            return Err(err.clone());
+        }
+        let result = self
+            .esbuild
+            .get_or_try_init(|| start_esbuild(&self.binary, &self.working_dir, &self.dispatcher))
+            .await;
+        if let Err(err) = &result {
+            *self.start_error.borrow_mut() = Some(err.clone());
+        }
+        result
     }
 
     pub fn working_dir(&self) -> &Path {
@@ -305,8 +393,108 @@ impl Service {
         self.generation
     }
 
-    /// Runs one build. `Ok(Err(..))` is a build esbuild rejected.
+    /// The build cache key of `spec`: everything but the files it reads.
+    fn cache_key(&self, spec: &BuildSpec) -> String {
+        let mut key = KeyBuilder::new();
+        key.add(&self.binary.path.to_string_lossy())
+            .add(&self.binary.version);
+        // An ESBUILD_BINARY_PATH binary replaced in place.
+        match std::fs::metadata(&self.binary.path) {
+            Ok(meta) => {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                key.add(&format!("{}:{modified}", meta.len()));
+            }
+            Err(_) => {
+                key.add("-");
+            }
+        }
+        key.add(&self.working_dir.to_string_lossy());
+        key.add(&format!("entries:{}", spec.entries.len()));
+        for entry in &spec.entries {
+            key.add(entry);
+        }
+        key.add(&format!("flags:{}", spec.flags.len()));
+        for flag in &spec.flags {
+            key.add(flag);
+        }
+        key.add(&format!("plugins:{}", spec.plugins.len()));
+        for plugin in &spec.plugins {
+            key.add(plugin.name).add(&plugin.identity);
+        }
+        key.finish()
+    }
+
+    /// Forget file hashes (between jobs: files may change in between).
+    fn begin_job(&self) {
+        *self.memo.borrow_mut() = Memo::default();
+    }
+
+    /// Runs one build, or reuses it from the cache. `Ok(Err(..))` is a
+    /// build esbuild rejected.
     pub async fn build(&self, spec: BuildSpec) -> BundleResult<Result<BuildOutput, BuildFailure>> {
+        let key = self.cache.as_ref().map(|_| self.cache_key(&spec));
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            let hit = cache.lookup(key, &mut self.memo.borrow_mut());
+            if let Some(entry) = hit
+                && let Ok(metafile) = serde_json::from_str::<Value>(&entry.metafile)
+            {
+                if let Some(state) = &spec.state {
+                    state.restore(&entry.state);
+                }
+                crate::output::verbose(&format!(
+                    "Reused the cached build of {} (inputs unchanged)",
+                    describe_entries(&spec.entries)
+                ));
+                return Ok(Ok(BuildOutput {
+                    outputs: entry
+                        .outputs
+                        .iter()
+                        .map(|(path, text)| OutputFile {
+                            path: path.clone(),
+                            text: text.clone(),
+                        })
+                        .collect(),
+                    metafile,
+                    warnings: Vec::new(),
+                }));
+            }
+        }
+        let state = spec.state.clone();
+        let started = std::time::SystemTime::now();
+        let (result, metafile_text) = self.run_build(spec).await?;
+        if let (Ok(output), Some(cache), Some(key)) = (&result, &self.cache, &key)
+            && output.warnings.is_empty()
+        {
+            let files = metafile_files(&self.working_dir, &output.metafile);
+            if settled(&files, started) {
+                let fingerprint =
+                    Fingerprint::capture(&files, &self.working_dir, &mut self.memo.borrow_mut());
+                cache.store(
+                    key,
+                    fingerprint,
+                    output
+                        .outputs
+                        .iter()
+                        .map(|o| (o.path.clone(), o.text.clone()))
+                        .collect(),
+                    metafile_text.unwrap_or_default(),
+                    state.map_or(Value::Null, |s| s.save()),
+                );
+            }
+        }
+        Ok(result)
+    }
+
+    /// Runs one build on esbuild. Also returns the metafile's text.
+    async fn run_build(
+        &self,
+        spec: BuildSpec,
+    ) -> BundleResult<(Result<BuildOutput, BuildFailure>, Option<String>)> {
+        let esbuild = self.esbuild().await?;
         let key = self.next_key.get();
         self.next_key.set(key + 1);
         let (plugins, set) = PluginSet::new(spec.plugins);
@@ -328,8 +516,8 @@ impl Service {
             ..Default::default()
         };
         let response = tokio::select! {
-            response = self.esbuild.client().send_build_request(request) => Some(response),
-            _ = self.esbuild.wait_for_exit() => None,
+            response = esbuild.client().send_build_request(request) => Some(response),
+            _ = esbuild.wait_for_exit() => None,
         };
         self.dispatcher.builds.borrow_mut().remove(&key);
         let response = match response {
@@ -348,9 +536,12 @@ impl Service {
             Some(Ok(Ok(response))) => response,
         };
         if !response.errors.is_empty() {
-            return Ok(Err(BuildFailure {
-                errors: response.errors,
-            }));
+            return Ok((
+                Err(BuildFailure {
+                    errors: response.errors,
+                }),
+                None,
+            ));
         }
         let received = response
             .output_files
@@ -379,16 +570,56 @@ impl Service {
                 },
             })
             .collect();
-        Ok(Ok(BuildOutput {
-            outputs,
-            metafile,
-            warnings: response.warnings,
-        }))
+        Ok((
+            Ok(BuildOutput {
+                outputs,
+                metafile,
+                warnings: response.warnings,
+            }),
+            response.metafile,
+        ))
     }
 
     async fn stop(self) {
-        let _ = self.esbuild.stop().await;
+        if let Some(esbuild) = self.esbuild.into_inner() {
+            let _ = esbuild.stop().await;
+        }
     }
+}
+
+/// Starts esbuild's service process.
+async fn start_esbuild(
+    binary: &EsbuildBinary,
+    working_dir: &Path,
+    dispatcher: &Arc<Dispatcher>,
+) -> BundleResult<EsbuildService> {
+    let esbuild = EsbuildService::new(
+        &binary.path,
+        &binary.version,
+        dispatcher.clone(),
+        EsbuildServiceOptions {
+            cwd: Some(working_dir),
+        },
+    )
+    .await
+    .map_err(|err| {
+        BundleError::setup(format!(
+            "Could not start esbuild ({}): {err}",
+            binary.path.display()
+        ))
+    })?;
+    // A version mismatch makes esbuild exit at once instead of answering.
+    if let Ok(Ok(status)) =
+        tokio::time::timeout(std::time::Duration::ZERO, esbuild.wait_for_exit()).await
+    {
+        return Err(BundleError::setup(format!(
+            "esbuild ({}, version {}) exited at start-up ({status}); see its message above. \
+             A reinstall (`npm install`) usually fixes a mismatched esbuild binary.",
+            binary.path.display(),
+            binary.version
+        )));
+    }
+    Ok(esbuild)
 }
 
 type Job =
@@ -401,12 +632,13 @@ pub(crate) struct ServiceThread {
 }
 
 impl ServiceThread {
-    /// Spawns the thread; esbuild starts right away, in parallel with
-    /// whatever the caller does next. Start-up errors surface on each job.
+    /// Spawns the thread. esbuild itself starts with the first build that
+    /// the cache (when there is one) cannot answer.
     pub fn spawn(
         binary: EsbuildBinary,
         working_dir: PathBuf,
         recycle_after_bytes: u64,
+        cache: Option<Arc<BuildCache>>,
     ) -> BundleResult<ServiceThread> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
         let thread = std::thread::Builder::new()
@@ -421,35 +653,45 @@ impl ServiceThread {
                 };
                 runtime.block_on(async move {
                     let mut generation = 0;
-                    let mut service = Service::start(&binary, &working_dir).await.map(Rc::new);
+                    let mut service = Rc::new(Service::new(
+                        &binary,
+                        &working_dir,
+                        cache.clone(),
+                        generation,
+                    ));
+                    // Without a cache every push needs esbuild: start it
+                    // now, in parallel with whatever the caller does next.
+                    if cache.is_none() {
+                        let _ = service.esbuild().await;
+                    }
                     while let Some(job) = rx.recv().await {
-                        job(service.clone()).await;
-                        let worn_out = service.as_ref().is_ok_and(|s| {
-                            let received = s.bytes_received.get();
-                            // A request counts for the moment it was made only.
-                            let idle = s.recycle_requested.replace(false);
-                            received > recycle_after_bytes
-                                || (idle && received > IDLE_RECYCLE_AFTER_BYTES)
-                        });
+                        service.begin_job();
+                        job(Ok(service.clone())).await;
+                        let received = service.bytes_received.get();
+                        // A request counts for the moment it was made only.
+                        let idle = service.recycle_requested.replace(false);
+                        let worn_out = received > recycle_after_bytes
+                            || (idle && received > IDLE_RECYCLE_AFTER_BYTES);
                         if worn_out {
-                            if let Ok(old) = service
-                                && let Ok(old) = Rc::try_unwrap(old)
-                            {
+                            generation += 1;
+                            let fresh = Rc::new(Service::new(
+                                &binary,
+                                &working_dir,
+                                cache.clone(),
+                                generation,
+                            ));
+                            let old = std::mem::replace(&mut service, fresh);
+                            if let Ok(old) = Rc::try_unwrap(old) {
                                 old.stop().await;
                             }
-                            generation += 1;
-                            service =
-                                Service::start(&binary, &working_dir)
-                                    .await
-                                    .map(|mut fresh| {
-                                        fresh.generation = generation;
-                                        Rc::new(fresh)
-                                    });
+                        }
+                        // Between `dev` pushes: have esbuild ready for the
+                        // next change.
+                        if idle || cache.is_none() {
+                            let _ = service.esbuild().await;
                         }
                     }
-                    if let Ok(service) = service
-                        && let Ok(service) = Rc::try_unwrap(service)
-                    {
+                    if let Ok(service) = Rc::try_unwrap(service) {
                         service.stop().await;
                     }
                 });

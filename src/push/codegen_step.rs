@@ -218,6 +218,97 @@ fn predicted_analysis() -> Analysis {
     .expect("the predicted analysis is well-formed")
 }
 
+/// The predicted final files that differ from what is on disk, split into
+/// declaration files (`.d.ts`, `.d.cts`, `.d.mts`: only the typecheck reads
+/// them) and the others (which bundles may include). Only call when
+/// [`final_is_predictable`].
+pub struct PredictedFinal {
+    pub declarations: Vec<(PathBuf, codegen::GeneratedFile)>,
+    pub code: Vec<(PathBuf, codegen::GeneratedFile)>,
+}
+
+impl PredictedFinal {
+    /// Whether writing [`PredictedFinal::declarations`] now, and the rest
+    /// after bundling, gives the typecheck the final files: every changed
+    /// code file has a declaration file beside it in the final set (`tsc`
+    /// then reads the declaration, never the code).
+    pub fn typecheck_can_start_early(&self) -> bool {
+        self.code.iter().all(|(dir, file)| {
+            let stem = file
+                .name
+                .strip_suffix(".js")
+                .map(|s| format!("{s}.d.ts"))
+                .or_else(|| file.name.strip_suffix(".cjs").map(|s| format!("{s}.d.cts")))
+                .or_else(|| file.name.strip_suffix(".mjs").map(|s| format!("{s}.d.mts")));
+            stem.is_some_and(|declaration| {
+                dir.join(&declaration).is_file()
+                    || self
+                        .declarations
+                        .iter()
+                        .any(|(d, f)| d == dir && f.name == declaration)
+            })
+        })
+    }
+
+    /// Writes `files`; returns the paths written.
+    pub fn write(
+        files: &[(PathBuf, codegen::GeneratedFile)],
+        settings: &CodegenSettings,
+        output: &dyn PushOutput,
+    ) -> PushResult<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for (dir, file) in files {
+            written.extend(with_output(output, |out| {
+                codegen::write_files(dir, std::slice::from_ref(file), settings.options.mode, out)
+            })?);
+        }
+        Ok(written)
+    }
+}
+
+/// What [`predicted_final`] would change, without writing anything.
+pub fn predicted_final_changes(
+    graph: &ComponentGraph,
+    settings: &CodegenSettings,
+) -> PushResult<PredictedFinal> {
+    let analysis = predicted_analysis();
+    let dirs = component_dirs(graph);
+    let mut predicted = PredictedFinal {
+        declarations: Vec::new(),
+        code: Vec::new(),
+    };
+    for dir in &codegen_targets(graph) {
+        if dir.is_published_package() {
+            continue;
+        }
+        let modules = modules_of(&dir.path)?;
+        let inputs = codegen::FinalInputs {
+            analysis: &analysis,
+            modules: &modules,
+            has_schema: codegen::has_schema_file(&dir.path),
+            components: &dirs,
+        };
+        let files = codegen::plan_final(dir, &inputs, &settings.options)
+            .map_err(|e| PushError::invalid_files(format!("Code generation failed: {e:#}")))?;
+        let generated = dir.generated_dir();
+        for file in files {
+            let path = generated.join(&file.name);
+            if std::fs::read(&path).ok().as_deref() == Some(file.contents.as_bytes()) {
+                continue;
+            }
+            let declaration = [".d.ts", ".d.cts", ".d.mts"]
+                .iter()
+                .any(|ext| file.name.ends_with(ext));
+            if declaration {
+                predicted.declarations.push((generated.clone(), file));
+            } else {
+                predicted.code.push((generated.clone(), file));
+            }
+        }
+    }
+    Ok(predicted)
+}
+
 /// Writes the final phase's files before `start_push` (only call when
 /// [`final_is_predictable`]). Returns the files that changed.
 pub fn predicted_final(

@@ -18,9 +18,12 @@
 //! 4. `get_config_hashes` (unless `push_all_modules`): unchanged modules go
 //!    by hash only.
 //! 5. Advisory checks (`evaluate_schema`, prompts) — see [`checks`].
-//! 6. **Typecheck**, before `start_push` (the reference typechecks after
-//!    `start_push`; see [`run_typecheck_early`]). It runs alongside 4–5.
-//! 7. `start_push`; final codegen from its `analysis`.
+//! 6. `start_push`; final codegen from its `analysis`.
+//! 7. **Typecheck** verdict, as the reference checks: after `start_push` and
+//!    final codegen, before `wait_for_schema`, so a type error stages but
+//!    never commits. The compiler itself starts earlier (before bundling
+//!    when the final generated `.d.ts` files can be predicted and written
+//!    first, else right after bundling) and runs alongside 3–6.
 //! 8. `wait_for_schema` until done (index backfill / validation progress).
 //! 9. With `verbose` or `dry_run`: a second `get_config_hashes` and a summary
 //!    of what changes on the server.
@@ -40,9 +43,11 @@ pub mod environment;
 pub mod error;
 pub mod function_call;
 pub mod output;
+pub mod process_group;
 pub mod request;
 pub mod tracing;
 pub mod typecheck;
+pub mod warm_checker;
 
 pub use checks::{CheckMode, PushChecks};
 pub use error::{ErrorCategory, PushError, PushResult};
@@ -53,16 +58,20 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::bundler::{BundleOptions, Bundler, ComponentGraph};
+use crate::bundler::{BuildCache, BundleOptions, Bundler, ComponentGraph};
 use crate::commands::TypecheckMode;
 use crate::context::Context;
 use crate::credentials::DeploymentType;
 use crate::http::DeploymentClient;
 use crate::project::ProjectConfig;
 use api::{SchemaStatus, StartPushResponse};
-use codegen_step::{CodegenSettings, CodegenWrites};
+use codegen_step::{CodegenSettings, CodegenWrites, PredictedFinal};
 use tracing::{CompletedSpan, Reporter, Span};
-use typecheck::{TypecheckOutcome, Typechecker};
+use typecheck::{TypecheckCache, TypecheckOutcome, Typechecker};
+use warm_checker::{WarmChecker, WarmMode, WarmSpec};
+
+/// The build cache's folder inside the CLI's cache folder.
+pub const BUILD_CACHE_DIR: &str = "build-cache";
 
 /// Where a push goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +203,31 @@ pub fn installed_convex_version(project_root: &Path) -> Option<String> {
 pub struct Pusher {
     bundler: Bundler,
     project_root: PathBuf,
+    /// `<cache folder>`: build and typecheck caches, the warm checker's
+    /// script.
+    cache_folder: Option<PathBuf>,
+    typecheck_cache: Option<TypecheckCache>,
+    warm: WarmSlot,
+}
+
+/// `dev`'s warm checker; dropping the slot stops it.
+#[derive(Default)]
+struct WarmSlot {
+    enabled: std::sync::atomic::AtomicBool,
+    checker: std::sync::Mutex<Option<std::sync::Arc<WarmChecker>>>,
+}
+
+impl Drop for WarmSlot {
+    fn drop(&mut self) {
+        if let Some(checker) = self
+            .checker
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            checker.kill_now();
+        }
+    }
 }
 
 impl Pusher {
@@ -204,18 +238,101 @@ impl Pusher {
             ctx.env
                 .non_empty(crate::env_vars::ESBUILD_BINARY_PATH)
                 .map(Path::new),
+            Some(&ctx.dirs.cache),
         )
     }
 
-    /// [`Pusher::start`] for an explicit project root.
-    pub fn start_in(project_root: &Path, esbuild_binary_path: Option<&Path>) -> PushResult<Pusher> {
+    /// [`Pusher::start`] for an explicit project root; `cache_folder` holds
+    /// the build and typecheck caches (none without it).
+    pub fn start_in(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        cache_folder: Option<&Path>,
+    ) -> PushResult<Pusher> {
         crate::project::ensure_has_convex_dependency(project_root, "push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
-        let bundler = Bundler::start(project_root, esbuild_binary_path)?;
+        let bundler = match cache_folder {
+            Some(folder) => Bundler::start_cached(
+                project_root,
+                esbuild_binary_path,
+                BuildCache::on_disk(folder.join(BUILD_CACHE_DIR)),
+            )?,
+            None => Bundler::start(project_root, esbuild_binary_path)?,
+        };
+        let project_root = bundler.project_root().to_path_buf();
         Ok(Pusher {
-            project_root: bundler.project_root().to_path_buf(),
+            typecheck_cache: cache_folder.map(|f| TypecheckCache::new(f, &project_root)),
+            cache_folder: cache_folder.map(Path::to_path_buf),
+            project_root,
             bundler,
+            warm: WarmSlot::default(),
         })
+    }
+
+    /// Keeps a warm TypeScript checker for the pushes to come (`dev`), and
+    /// starts it now when the project has a compiler and a tsconfig, so
+    /// that its first check overlaps the first push.
+    pub fn keep_typecheck_warm(&self, mode: TypecheckMode) {
+        if mode == TypecheckMode::Disable {
+            return;
+        }
+        self.warm
+            .enabled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let Ok(config) = ProjectConfig::read(&self.project_root) else {
+            return;
+        };
+        let _ = config.take_unknown_key_warnings();
+        let typechecker = self.typechecker(mode, &config);
+        let functions_dir = config.functions_dir(&self.project_root);
+        if let Some(warm) = &typechecker.warm
+            && typechecker.will_run(&functions_dir)
+        {
+            warm.prestart(&functions_dir);
+        }
+    }
+
+    /// The typechecker for one push: the compiler `config` names, the
+    /// caches, and the warm checker when `dev` keeps one.
+    fn typechecker(&self, mode: TypecheckMode, config: &ProjectConfig) -> Typechecker {
+        let mut typechecker =
+            Typechecker::new(mode, &self.project_root, config.typescript_compiler);
+        typechecker.cache = self.typecheck_cache.clone();
+        if self.warm.enabled.load(std::sync::atomic::Ordering::Relaxed)
+            && let Some(compiler) = &typechecker.compiler
+        {
+            typechecker.warm = self.warm_checker_for(compiler, &typechecker.node);
+        }
+        typechecker
+    }
+
+    fn warm_checker_for(
+        &self,
+        compiler: &typecheck::Compiler,
+        node: &Path,
+    ) -> Option<std::sync::Arc<WarmChecker>> {
+        let package_dir = compiler.package_dir()?;
+        let mode = WarmMode::for_package(&package_dir)?;
+        let spec = WarmSpec {
+            node: node.to_path_buf(),
+            package_dir,
+            mode,
+            cwd: self.project_root.clone(),
+            script_dir: self.cache_folder.as_ref().map(|f| f.join("typecheck")),
+        };
+        let mut slot = self.warm.checker.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = slot.as_ref()
+            && existing.spec() == &spec
+        {
+            return Some(existing.clone());
+        }
+        // Another compiler now (`typescriptCompiler` changed): replace it.
+        if let Some(old) = slot.take() {
+            old.kill_now();
+        }
+        let checker = WarmChecker::new(spec);
+        *slot = Some(checker.clone());
+        Some(checker)
     }
 
     /// The project root (absolute, symbolic links resolved).
@@ -289,12 +406,41 @@ struct Run<'a> {
     started: Instant,
 }
 
-/// The typecheck done before `start_push`.
-struct EarlyTypecheck {
-    /// Whether its verdict stands whatever final codegen writes (the files
-    /// it checked were already final).
+/// When and on what the typecheck runs (see `Run::plan_typecheck`).
+#[derive(Default)]
+struct TypecheckPlan {
+    /// It can start before bundling.
+    early: bool,
+    /// Its verdict stands whatever the server's analysis says.
     authoritative: bool,
-    outcomes: Vec<TypecheckOutcome>,
+    predicted: PredictedSplit,
+}
+
+/// The predicted final generated files that differ from disk.
+#[derive(Default)]
+struct PredictedSplit {
+    declarations: Vec<(PathBuf, crate::codegen::GeneratedFile)>,
+    code: Vec<(PathBuf, crate::codegen::GeneratedFile)>,
+    all: Vec<(PathBuf, crate::codegen::GeneratedFile)>,
+}
+
+/// Runs `work` to completion while also polling `background` (which keeps
+/// its output when it finishes first).
+async fn drive<B, W>(
+    mut background: std::pin::Pin<&mut futures_util::future::MaybeDone<B>>,
+    work: W,
+) -> W::Output
+where
+    B: std::future::Future,
+    W: std::future::Future,
+{
+    use std::future::Future as _;
+    tokio::pin!(work);
+    std::future::poll_fn(move |cx| {
+        let _ = background.as_mut().poll(cx);
+        work.as_mut().poll(cx)
+    })
+    .await
 }
 
 impl Run<'_> {
@@ -487,26 +633,65 @@ impl Run<'_> {
             return Ok(Started::Stopped(PushStage::DebugBundleWritten));
         }
 
+        // The typecheck starts as early as its verdict can be final: now,
+        // when the final generated files it reads can be written before
+        // bundling (see `plan_typecheck`), else right after bundling. It
+        // then runs alongside bundling, hashing, the advisory checks and
+        // `start_push`; its verdict is awaited before `wait_for_schema`, so
+        // a type error still stops the push before anything is committed
+        // (the official CLI checks at that same point).
+        let typechecker = self.pusher.typechecker(options.typecheck, config);
+        let typecheck_dirs = self.typecheck_dirs(&graph);
+        let typechecks = options.write_push_request.is_none()
+            && typechecker.mode != TypecheckMode::Disable
+            && (typecheck_dirs.iter().any(|d| typechecker.will_run(d))
+                || typechecker.mode == TypecheckMode::Enable);
+        let plan = if typechecks {
+            self.plan_typecheck(&graph, config, &settings)?
+        } else {
+            TypecheckPlan::default()
+        };
+        let typecheck = futures_util::future::maybe_done(self.run_typecheck(
+            &typechecker,
+            &typecheck_dirs,
+            typechecks && plan.early,
+        ));
+        tokio::pin!(typecheck);
+        if typechecks && plan.early {
+            observed.extend(PredictedFinal::write(
+                &plan.predicted.declarations,
+                &settings,
+                self.output,
+            )?);
+            // Get the compiler going now.
+            drive(typecheck.as_mut(), std::future::ready(())).await;
+        }
+
         self.output.progress("Bundling component definitions...");
         let app = {
             let _d = span.child("bundleDefinitions");
             let _s = span.child("bundleImplementations");
             self.output
                 .progress("Bundling component schemas and implementations...");
-            bundler.bundle_app(config, &graph, &bundle_options).await?
+            drive(
+                typecheck.as_mut(),
+                bundler.bundle_app(config, &graph, &bundle_options),
+            )
+            .await?
         };
         observed.extend(app.input_files.iter().cloned());
         self.timing("bundled");
-
-        // The typecheck runs alongside hashing and the advisory checks.
-        let typechecker = Typechecker::new(
-            options.typecheck,
-            self.pusher.project_root(),
-            config.typescript_compiler,
-        );
-        let typecheck_dirs = self.typecheck_dirs(&graph);
-        let early_typecheck =
-            self.run_typecheck_early(&typechecker, &typecheck_dirs, &graph, config, &settings);
+        if typechecks {
+            // The rest of the predicted final files (bundles read them as
+            // they were).
+            let late = if plan.early {
+                &plan.predicted.code
+            } else {
+                &plan.predicted.all
+            };
+            observed.extend(PredictedFinal::write(late, &settings, self.output)?);
+        }
+        let typecheck_pending = typechecks && !plan.early;
 
         let prepare_request = async {
             let remote = if options.push_all_modules {
@@ -548,6 +733,13 @@ impl Run<'_> {
             })?;
             return Ok(Started::Stopped(PushStage::PushRequestWritten));
         }
+        if typecheck_pending {
+            typecheck.set(futures_util::future::maybe_done(self.run_typecheck(
+                &typechecker,
+                &typecheck_dirs,
+                true,
+            )));
+        }
 
         let checks_and_request = async {
             let request = prepare_request.await?;
@@ -570,34 +762,23 @@ impl Run<'_> {
             checks::run_checks(&check_ctx, &options.checks, span).await?;
             PushResult::Ok((request, body, sizes))
         };
-        let (early, prepared) = tokio::join!(early_typecheck, checks_and_request);
-        let (request, body, sizes) = prepared?;
-        let early = early?;
-        self.timing("hashes, checks and early typecheck done");
+        let (request, body, sizes) = drive(typecheck.as_mut(), checks_and_request).await?;
+        self.timing("hashes and checks done");
         span.set_property("v8_size", sizes.v8_size.to_string());
         span.set_property("v8_count", sizes.v8_count.to_string());
         span.set_property("node_size", sizes.node_size.to_string());
         span.set_property("node_count", sizes.node_count.to_string());
-        if let Some(early) = &early {
-            for outcome in &early.outcomes {
-                if let TypecheckOutcome::Passed { files } | TypecheckOutcome::Failed { files, .. } =
-                    outcome
-                {
-                    observed.extend(files.iter().cloned());
-                }
-            }
-            if early.authoritative {
-                self.fail_on_type_errors(&typechecker, &early.outcomes)?;
-            }
-        }
 
         self.output.progress("Uploading functions to Convex...");
         let start_push = {
             let s = span.child("startPush");
             let context = format!("Unable to start push to {}", self.target.url);
-            api::start_push(&self.client, &request, &body, &s, &context)
-                .await
-                .map_err(|e| self.refine_push_error(e))?
+            drive(
+                typecheck.as_mut(),
+                api::start_push(&self.client, &request, &body, &s, &context),
+            )
+            .await
+            .map_err(|e| self.refine_push_error(e))?
         };
         drop(request);
         self.timing("start_push answered");
@@ -622,21 +803,20 @@ impl Run<'_> {
         self.output.progress("Running TypeScript...");
         {
             let _s = span.child("typeCheckFunctionsInMode");
-            let needs_rerun = match &early {
-                None => false,
-                Some(e) => !e.authoritative && !final_changes.is_empty(),
+            typecheck.as_mut().await;
+            let outcomes = typecheck
+                .as_mut()
+                .take_output()
+                .unwrap_or_else(|| Ok(Vec::new()))?;
+            // The files it checked were final unless the server's analysis
+            // changed some (components, static codegen): then check again.
+            let outcomes = if plan.authoritative || final_changes.is_empty() {
+                outcomes
+            } else {
+                self.run_typecheck(&typechecker, &typecheck_dirs, typechecks)
+                    .await?
             };
-            let outcomes = match early {
-                Some(e) if !needs_rerun => e.outcomes,
-                Some(_) => {
-                    let mut outcomes = Vec::new();
-                    for dir in &typecheck_dirs {
-                        outcomes.push(typechecker.check(dir, self.output).await?);
-                    }
-                    outcomes
-                }
-                None => Vec::new(),
-            };
+            self.timing("typecheck done");
             for outcome in &outcomes {
                 if let TypecheckOutcome::Passed { files } | TypecheckOutcome::Failed { files, .. } =
                     outcome
@@ -647,6 +827,65 @@ impl Run<'_> {
             self.fail_on_type_errors(&typechecker, &outcomes)?;
         }
         Ok(Started::Pushed(start_push))
+    }
+
+    /// How the typecheck can start: whether the final generated files can
+    /// be computed locally (an app without `convex.config` and without
+    /// `staticApi` / `staticDataModel`), and whether those the typecheck
+    /// reads can be written before bundling.
+    fn plan_typecheck(
+        &self,
+        graph: &ComponentGraph,
+        config: &ProjectConfig,
+        settings: &CodegenSettings,
+    ) -> PushResult<TypecheckPlan> {
+        if !self.options.codegen || !settings.writes() {
+            // Nothing gets written: the files as they are are final.
+            return Ok(TypecheckPlan {
+                early: true,
+                authoritative: true,
+                predicted: PredictedSplit::default(),
+            });
+        }
+        if !codegen_step::final_is_predictable(graph, config) {
+            // Checked on the files as they are (bundling writes nothing),
+            // and again if final codegen changes any.
+            return Ok(TypecheckPlan {
+                early: true,
+                authoritative: false,
+                predicted: PredictedSplit::default(),
+            });
+        }
+        let predicted = codegen_step::predicted_final_changes(graph, settings)?;
+        let early = predicted.typecheck_can_start_early();
+        let mut all = predicted.declarations.clone();
+        all.extend(predicted.code.iter().cloned());
+        Ok(TypecheckPlan {
+            early,
+            authoritative: true,
+            predicted: PredictedSplit {
+                declarations: predicted.declarations,
+                code: predicted.code,
+                all,
+            },
+        })
+    }
+
+    /// Typechecks every folder, in order (nothing when `run` is false).
+    async fn run_typecheck(
+        &self,
+        typechecker: &Typechecker,
+        dirs: &[PathBuf],
+        run: bool,
+    ) -> PushResult<Vec<TypecheckOutcome>> {
+        let mut outcomes = Vec::new();
+        if !run {
+            return Ok(outcomes);
+        }
+        for dir in dirs {
+            outcomes.push(typechecker.check(dir, self.output).await?);
+        }
+        Ok(outcomes)
     }
 
     /// Directories to typecheck: the root, plus every local component with
@@ -669,46 +908,6 @@ impl Run<'_> {
             );
         }
         dirs
-    }
-
-    /// The typecheck before `start_push`. The generated files it sees are
-    /// final when codegen is off, in dry runs (nothing is written either
-    /// way), or when the final phase can be computed locally (then it is
-    /// written now): its verdict then stands, and a type error stops the
-    /// push before anything is staged on the server. Otherwise (components,
-    /// `staticApi`, `staticDataModel`) it runs on the generated files as
-    /// they are, and runs again after final codegen if that changes any.
-    async fn run_typecheck_early(
-        &self,
-        typechecker: &Typechecker,
-        dirs: &[PathBuf],
-        graph: &ComponentGraph,
-        config: &ProjectConfig,
-        settings: &CodegenSettings,
-    ) -> PushResult<Option<EarlyTypecheck>> {
-        if typechecker.mode == TypecheckMode::Disable {
-            return Ok(None);
-        }
-        let runs = dirs.iter().any(|d| typechecker.will_run(d));
-        // `enable` without a compiler or tsconfig fails below; the official
-        // CLI has written the final generated files by then, so do too.
-        let may_fail_unrun = typechecker.mode == TypecheckMode::Enable;
-        let mut authoritative = true;
-        if (runs || may_fail_unrun) && self.options.codegen && settings.writes() {
-            if codegen_step::final_is_predictable(graph, config) {
-                codegen_step::predicted_final(graph, settings, self.output)?;
-            } else {
-                authoritative = false;
-            }
-        }
-        let mut outcomes = Vec::new();
-        for dir in dirs {
-            outcomes.push(typechecker.check(dir, self.output).await?);
-        }
-        Ok(Some(EarlyTypecheck {
-            authoritative,
-            outcomes,
-        }))
     }
 
     fn fail_on_type_errors(

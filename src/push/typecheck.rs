@@ -2,10 +2,23 @@
 //!
 //! As the official CLI: `node <compiler> --project <dir> --listFiles`, and
 //! only on failure a second run with `--pretty` to show the errors. Exit 0,
-//! or the "no inputs" error TS18003, is a success. Differences: the compiler
-//! is looked up in `node_modules` of the project root **and its ancestors**
-//! (so hoisted monorepo installs work), and its version is read from its
-//! `package.json` instead of running `--version`.
+//! or the "no inputs" error TS18003, is a success. Differences (see
+//! `docs/compatibility.md`): the compiler is looked up in `node_modules` of
+//! the project root **and its ancestors** (so hoisted monorepo installs
+//! work), and its version is read from its `package.json` instead of running
+//! `--version`. And, for speed, with the same verdict and messages:
+//!
+//! 1. a passed typecheck is remembered (`<cache>/typecheck/`) with the
+//!    fingerprint of every file the compiler read, of what can change
+//!    module resolution (see `bundler::fingerprint`) and of the listing of
+//!    every folder the tsconfig's `include` patterns reach; while it holds,
+//!    the compiler does not run at all (a tsconfig that `extends` another
+//!    is not remembered);
+//! 2. `dev` keeps a warm checker (see [`super::warm_checker`]);
+//! 3. otherwise `tsc` runs with `--incremental --tsBuildInfoFile
+//!    <cache>/typecheck/<key>.tsbuildinfo` (unless the tsconfig already
+//!    deals with incremental builds), and TypeScript 7's `tsc` runs its
+//!    native binary directly instead of through its Node.js launcher.
 //!
 //! Modes: `disable` does nothing; `try` skips quietly when there is no
 //! compiler or no `tsconfig.json`; `enable` fails then.
@@ -13,13 +26,19 @@
 //! The hidden `convex typecheck` command runs the compiler exactly as the
 //! official command does ([`Invocation::COMMAND`]): `--version` first, the
 //! functions folder as the project relative to the working directory, and
-//! `--pretty true` for the errors. Pushes use [`Invocation::PUSH`].
+//! `--pretty true` for the errors, and none of the speed-ups above. Pushes
+//! use [`Invocation::PUSH`].
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 
 use super::error::{ErrorCategory, PushError, PushResult};
 use super::output::PushOutput;
+use super::warm_checker::{WarmAnswer, WarmChecker};
+use crate::bundler::BuildCache;
+use crate::bundler::cache::KeyBuilder;
+use crate::bundler::fingerprint::{Fingerprint, Memo, sha256_hex};
 use crate::commands::TypecheckMode;
 use crate::project::TypescriptCompiler;
 
@@ -36,6 +55,49 @@ pub struct Compiler {
 impl Compiler {
     pub fn name(&self) -> &'static str {
         self.kind.as_str()
+    }
+
+    /// The compiler's package folder (`…/node_modules/typescript`), links
+    /// resolved.
+    pub fn package_dir(&self) -> Option<PathBuf> {
+        let dir = self.script.parent()?.parent()?;
+        dunce::canonicalize(dir).ok()
+    }
+
+    /// TypeScript 7's native binary, which its `bin/tsc` launcher (a Node.js
+    /// script) would run: `@typescript/<name>-<platform>-<arch>/lib/tsc`,
+    /// resolved from the package as Node.js would.
+    pub fn native_binary(&self) -> Option<PathBuf> {
+        let package = self.package_dir()?;
+        if !package.join("lib/getExePath.js").is_file() {
+            return None;
+        }
+        let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let name = manifest.get("name")?.as_str()?;
+        let base = name.rsplit('/').next()?;
+        let bin = if base == "typescript" { "tsc" } else { "tsgo" };
+        let platform = match std::env::consts::OS {
+            "macos" => "darwin",
+            "windows" => "win32",
+            other => other,
+        };
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "x64",
+            "aarch64" => "arm64",
+            "x86" => "ia32",
+            "powerpc64" => "ppc64",
+            "loongarch64" => "loong64",
+            other => other,
+        };
+        let platform_package = format!("@typescript/{base}-{platform}-{arch}");
+        let found = crate::bundler::resolve_package(&platform_package, &package)?;
+        let exe = found.join("lib").join(if cfg!(windows) {
+            format!("{bin}.exe")
+        } else {
+            bin.to_string()
+        });
+        exe.is_file().then_some(exe)
     }
 }
 
@@ -106,6 +168,9 @@ pub struct Invocation {
     /// `--pretty` value of the error run; `None`: `true` only when stderr
     /// shows colours.
     pub pretty: Option<bool>,
+    /// Remembered passes, the warm checker, `--incremental` and TypeScript
+    /// 7's native binary run directly (see the module docs).
+    pub speed_ups: bool,
 }
 
 impl Invocation {
@@ -113,12 +178,118 @@ impl Invocation {
     pub const PUSH: Invocation = Invocation {
         probe_version: false,
         pretty: None,
+        speed_ups: true,
     };
     /// The `typecheck` command's, as the official command runs it.
     pub const COMMAND: Invocation = Invocation {
         probe_version: true,
         pretty: Some(true),
+        speed_ups: false,
     };
+}
+
+/// Where typecheck results and `tsc`'s build-info files are kept across
+/// runs.
+#[derive(Debug, Clone)]
+pub struct TypecheckCache {
+    /// Passed typechecks (`<cache>/typecheck/results`).
+    pub results: Arc<BuildCache>,
+    /// `<cache>/typecheck`: build-info files.
+    pub dir: PathBuf,
+    /// The project root (how far up folder listings go).
+    pub project_root: PathBuf,
+}
+
+impl TypecheckCache {
+    pub fn new(cache_folder: &Path, project_root: &Path) -> TypecheckCache {
+        let dir = cache_folder.join("typecheck");
+        TypecheckCache {
+            results: Arc::new(BuildCache::on_disk_with_limit(
+                dir.join("results"),
+                16 * 1024 * 1024,
+            )),
+            dir,
+            project_root: project_root.to_path_buf(),
+        }
+    }
+}
+
+/// A pass is not remembered when the folders its tsconfig's `include`
+/// patterns reach hold more folders than this.
+const MAX_INCLUDE_DIRS: usize = 2000;
+
+/// The build-info files in `<cache>/typecheck` are kept under this size
+/// (the least recently written go first).
+const BUILD_INFO_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The folders under which `dir/tsconfig.json`'s `include` patterns can pick
+/// up files (`dir` itself, and the fixed part of each pattern); `None` when
+/// that cannot be told (an unreadable tsconfig, or one that `extends`
+/// another, whose patterns are relative to that other file, or has project
+/// `references`).
+fn include_roots(dir: &Path) -> Option<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(dir.join("tsconfig.json")).ok()?;
+    let config: serde_json::Value =
+        serde_json::from_str(&crate::bundler::fingerprint::strip_jsonc(&text)).ok()?;
+    let config = config.as_object()?;
+    if config.contains_key("extends") || config.contains_key("references") {
+        return None;
+    }
+    let mut roots = vec![dir.to_path_buf()];
+    let Some(include) = config.get("include") else {
+        return Some(roots);
+    };
+    for pattern in include.as_array()? {
+        let pattern = pattern.as_str()?;
+        let fixed: Vec<&str> = pattern
+            .split(['/', '\\'])
+            .take_while(|part| !part.contains(['*', '?']))
+            .collect();
+        let mut base = crate::project::normalize(&dir.join(fixed.join("/")));
+        if !base.is_dir() {
+            // A file, or not there yet: its folder.
+            base.pop();
+        }
+        roots.push(base);
+    }
+    Some(roots)
+}
+
+/// Removes the oldest build-info files in `dir` (not `keep`) until they
+/// take at most [`BUILD_INFO_LIMIT_BYTES`].
+fn trim_build_info(dir: &Path, keep: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = read
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tsbuildinfo"))
+        .filter(|e| e.path() != keep)
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 =
+        files.iter().map(|f| f.1).sum::<u64>() + std::fs::metadata(keep).map_or(0, |m| m.len());
+    files.sort();
+    for (_, size, path) in files {
+        if total <= BUILD_INFO_LIMIT_BYTES {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(size);
+        }
+    }
+}
+
+/// One check in progress.
+struct Run<'a> {
+    compiler: &'a Compiler,
+    dir: &'a Path,
+    project_arg: &'a str,
+    invocation: Invocation,
+    pretty: bool,
 }
 
 /// What is needed to typecheck: mode, compiler and where `node` is.
@@ -129,6 +300,10 @@ pub struct Typechecker {
     pub kind: TypescriptCompiler,
     /// The `node` program (`node` from `PATH` by default).
     pub node: PathBuf,
+    /// Remembered results and build-info files.
+    pub cache: Option<TypecheckCache>,
+    /// `dev`'s warm checker, when it uses this compiler.
+    pub warm: Option<Arc<WarmChecker>>,
 }
 
 impl Typechecker {
@@ -148,7 +323,154 @@ impl Typechecker {
             compiler,
             kind,
             node: PathBuf::from("node"),
+            cache: None,
+            warm: None,
         }
+    }
+
+    /// The result cache's key for `dir`: the compiler (script, version,
+    /// manifest, native binary) and the folder.
+    fn result_key(&self, compiler: &Compiler, dir: &Path) -> String {
+        let mut key = KeyBuilder::new();
+        key.add("typecheck")
+            .add(compiler.kind.as_str())
+            .add(&compiler.script.to_string_lossy())
+            .add(compiler.version.as_deref().unwrap_or(""))
+            .add(&dir.to_string_lossy());
+        let manifest = compiler
+            .package_dir()
+            .and_then(|d| std::fs::read(d.join("package.json")).ok())
+            .map(|bytes| sha256_hex(&bytes))
+            .unwrap_or_default();
+        key.add(&manifest);
+        let native = compiler.native_binary();
+        match native.as_ref().and_then(|p| std::fs::metadata(p).ok()) {
+            Some(meta) => {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                key.add(&format!(
+                    "{}:{}:{modified}",
+                    native.unwrap_or_default().display(),
+                    meta.len()
+                ));
+            }
+            None => {
+                key.add("-");
+            }
+        }
+        key.finish()
+    }
+
+    /// The files of a remembered pass of `dir`, when nothing it read changed.
+    fn remembered_pass(&self, compiler: &Compiler, dir: &Path) -> Option<Vec<PathBuf>> {
+        let cache = self.cache.as_ref()?;
+        let key = self.result_key(compiler, dir);
+        let entry = cache.results.lookup(&key, &mut Memo::default())?;
+        let files = entry
+            .state
+            .get("files")?
+            .as_array()?
+            .iter()
+            .filter_map(|v| v.as_str().map(PathBuf::from))
+            .collect();
+        Some(files)
+    }
+
+    /// Remembers a pass, unless a file it read was modified while (or just
+    /// before) it ran: the compiler may have read other bytes.
+    fn remember_pass(
+        &self,
+        compiler: &Compiler,
+        dir: &Path,
+        files: &[PathBuf],
+        started: std::time::SystemTime,
+    ) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let mut read: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| f.is_absolute())
+            .map(|f| crate::project::normalize(f))
+            .collect();
+        read.push(dir.join("tsconfig.json"));
+        read.sort();
+        read.dedup();
+        let limit = started
+            .checked_sub(std::time::Duration::from_millis(20))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let settled = read.iter().all(|f| {
+            std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < limit)
+        });
+        if !settled {
+            return;
+        }
+        // The compiler also picks up new files anywhere its `include`
+        // patterns reach, read or not.
+        let Some(roots) = include_roots(dir) else {
+            return;
+        };
+        let mut memo = Memo::default();
+        let mut fingerprint = Fingerprint::capture(&read, &cache.project_root, &mut memo);
+        if !fingerprint.add_trees(&roots, MAX_INCLUDE_DIRS, &mut memo) {
+            return;
+        }
+        let listed: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        cache.results.store(
+            &self.result_key(compiler, dir),
+            fingerprint,
+            Vec::new(),
+            String::new(),
+            serde_json::json!({ "files": listed }),
+        );
+    }
+
+    /// `--incremental --tsBuildInfoFile <file>` for `dir`, unless its
+    /// tsconfig (or one it extends) already says something about
+    /// incremental builds.
+    fn incremental_args(&self, run: &Run<'_>) -> Vec<String> {
+        let (compiler, dir) = (run.compiler, run.dir);
+        let Some(cache) = self.cache.as_ref().filter(|_| run.invocation.speed_ups) else {
+            return Vec::new();
+        };
+        let Ok(text) = std::fs::read_to_string(dir.join("tsconfig.json")) else {
+            return Vec::new();
+        };
+        if ["extends", "incremental", "composite", "tsBuildInfoFile"]
+            .iter()
+            .any(|word| text.contains(word))
+        {
+            return Vec::new();
+        }
+        let name = format!(
+            "{}.tsbuildinfo",
+            &sha256_hex(
+                format!(
+                    "{}\n{}",
+                    dir.display(),
+                    compiler.package_dir().unwrap_or_default().display()
+                )
+                .as_bytes()
+            )[..32]
+        );
+        if std::fs::create_dir_all(&cache.dir).is_err() {
+            return Vec::new();
+        }
+        let file = cache.dir.join(name);
+        trim_build_info(&cache.dir, &file);
+        vec![
+            "--incremental".to_string(),
+            "--tsBuildInfoFile".to_string(),
+            file.to_string_lossy().into_owned(),
+        ]
     }
 
     /// Whether [`Typechecker::check`] would run the compiler on `dir` (so it
@@ -198,25 +520,19 @@ impl Typechecker {
                 self.kind.as_str()
             )));
         };
-        let project = project_arg;
-        let cannot_run = |e: std::io::Error| -> PushResult<TypecheckOutcome> {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(PushError::new(
-                    ErrorCategory::Transient,
-                    format!("Could not run {}: {e}", compiler.script.display()),
-                ));
-            }
-            if !enable {
-                output.note("Node.js was not found on your PATH, so skipping typecheck.");
-                return Ok(TypecheckOutcome::Skipped);
-            }
-            Err(PushError::invalid_files(
-                "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
-            ))
+        let run = Run {
+            compiler,
+            dir,
+            project_arg,
+            invocation,
+            pretty: invocation
+                .pretty
+                .unwrap_or_else(crate::output::colors_enabled),
         };
+        let started = std::time::SystemTime::now();
         let mut version = compiler.version.clone();
         if invocation.probe_version {
-            match self.run(compiler, &["--version"]).await {
+            match self.run(&run, &["--version".to_string()]).await {
                 Ok(out) => {
                     let stdout = String::from_utf8_lossy(&out.stdout);
                     version = stdout
@@ -224,54 +540,45 @@ impl Typechecker {
                         .find_map(|l| l.split_once("Version ").map(|(_, v)| v.trim().to_string()))
                         .or(version);
                 }
-                Err(e) => return cannot_run(e),
+                Err(e) => return self.cannot_run(compiler, e, output),
             }
         }
-        let first = match self
-            .run(compiler, &["--project", project, "--listFiles"])
-            .await
+        if invocation.speed_ups
+            && let Some(files) = self.remembered_pass(compiler, dir)
         {
-            Ok(out) => out,
-            Err(e) => return cannot_run(e),
+            crate::output::verbose(&format!(
+                "Typecheck of {}: passed before, and nothing it read has changed",
+                dir.display()
+            ));
+            return Ok(TypecheckOutcome::Passed { files });
+        }
+        let warm = match &self.warm {
+            Some(warm) if invocation.speed_ups => warm.check(dir, run.pretty).await,
+            _ => None,
         };
-        let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
-        let files: Vec<PathBuf> = stdout
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| dir.join(l))
-            .filter(|p| p.exists())
-            .collect();
-        let outcome = if first.status.success() || stdout.starts_with("error TS18003") {
-            TypecheckOutcome::Passed { files }
-        } else {
-            output.progress("Collecting TypeScript errors");
-            let pretty = if invocation
-                .pretty
-                .unwrap_or_else(crate::output::colors_enabled)
-            {
-                "true"
-            } else {
-                "false"
-            };
-            let second = self
-                .run(compiler, &["--project", project, "--pretty", pretty])
-                .await
-                .map_err(|e| {
-                    PushError::new(
-                        ErrorCategory::Transient,
-                        format!("Could not run {}: {e}", compiler.script.display()),
-                    )
-                })?;
-            if second.status.success() {
-                // A file changed between the two runs and fixed the error.
-                TypecheckOutcome::Passed { files }
-            } else {
-                let mut diagnostics = String::from_utf8_lossy(&second.stdout).into_owned();
-                diagnostics.push_str(&String::from_utf8_lossy(&second.stderr));
-                TypecheckOutcome::Failed { files, diagnostics }
-            }
+        let outcome = match warm {
+            Some(WarmAnswer::Passed { files }) => TypecheckOutcome::Passed { files },
+            Some(WarmAnswer::Failed {
+                files,
+                report: Some(report),
+            }) => TypecheckOutcome::Failed {
+                files,
+                diagnostics: report,
+            },
+            Some(WarmAnswer::Failed {
+                files,
+                report: None,
+            }) => self.collect_errors(&run, files, output).await?,
+            None => match self.fresh(&run, output).await? {
+                Some(outcome) => outcome,
+                None => return Ok(TypecheckOutcome::Skipped),
+            },
         };
+        if invocation.speed_ups
+            && let TypecheckOutcome::Passed { files } = &outcome
+        {
+            self.remember_pass(compiler, dir, files, started);
+        }
         if let Some(version) = &version
             && compiler.kind == TypescriptCompiler::Tsc
             && is_older_than_recommended(version)
@@ -283,13 +590,109 @@ impl Typechecker {
         Ok(outcome)
     }
 
-    async fn run(
+    /// `tsc --listFiles`, then `--pretty` on failure. `None`: skipped (no
+    /// Node.js in `try` mode).
+    async fn fresh(
+        &self,
+        run: &Run<'_>,
+        output: &dyn PushOutput,
+    ) -> PushResult<Option<TypecheckOutcome>> {
+        let mut args = vec![
+            "--project".to_string(),
+            run.project_arg.to_string(),
+            "--listFiles".to_string(),
+        ];
+        args.extend(self.incremental_args(run));
+        let first = match self.run(run, &args).await {
+            Ok(out) => out,
+            Err(e) => {
+                return match self.cannot_run(run.compiler, e, output)? {
+                    TypecheckOutcome::Skipped => Ok(None),
+                    other => Ok(Some(other)),
+                };
+            }
+        };
+        let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+        let files: Vec<PathBuf> = stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| run.dir.join(l))
+            .filter(|p| p.exists())
+            .collect();
+        if first.status.success() || stdout.starts_with("error TS18003") {
+            return Ok(Some(TypecheckOutcome::Passed { files }));
+        }
+        self.collect_errors(run, files, output).await.map(Some)
+    }
+
+    /// The compiler could not be started: no Node.js skips in `try` mode.
+    fn cannot_run(
         &self,
         compiler: &Compiler,
-        args: &[&str],
-    ) -> std::io::Result<std::process::Output> {
-        tokio::process::Command::new(&self.node)
-            .arg(&compiler.script)
+        e: std::io::Error,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(PushError::new(
+                ErrorCategory::Transient,
+                format!("Could not run {}: {e}", compiler.script.display()),
+            ));
+        }
+        if self.mode != TypecheckMode::Enable {
+            output.note("Node.js was not found on your PATH, so skipping typecheck.");
+            return Ok(TypecheckOutcome::Skipped);
+        }
+        Err(PushError::invalid_files(
+            "Node.js was not found on your PATH, so the typecheck cannot run.\nInstall Node.js, or use `--typecheck=disable`.",
+        ))
+    }
+
+    /// The second run on a failure: `--pretty`, its report shown. A pass
+    /// there (a file changed in between and fixed the error) is a pass.
+    async fn collect_errors(
+        &self,
+        run: &Run<'_>,
+        files: Vec<PathBuf>,
+        output: &dyn PushOutput,
+    ) -> PushResult<TypecheckOutcome> {
+        output.progress("Collecting TypeScript errors");
+        let mut args = vec![
+            "--project".to_string(),
+            run.project_arg.to_string(),
+            "--pretty".to_string(),
+            if run.pretty { "true" } else { "false" }.to_string(),
+        ];
+        args.extend(self.incremental_args(run));
+        let second = self.run(run, &args).await.map_err(|e| {
+            PushError::new(
+                ErrorCategory::Transient,
+                format!("Could not run {}: {e}", run.compiler.script.display()),
+            )
+        })?;
+        if second.status.success() {
+            return Ok(TypecheckOutcome::Passed { files });
+        }
+        let mut diagnostics = String::from_utf8_lossy(&second.stdout).into_owned();
+        diagnostics.push_str(&String::from_utf8_lossy(&second.stderr));
+        Ok(TypecheckOutcome::Failed { files, diagnostics })
+    }
+
+    async fn run(&self, run: &Run<'_>, args: &[String]) -> std::io::Result<std::process::Output> {
+        let native = if run.invocation.speed_ups {
+            run.compiler.native_binary()
+        } else {
+            None
+        };
+        let mut command = match native {
+            Some(native) => tokio::process::Command::new(native),
+            None => {
+                let mut command = tokio::process::Command::new(&self.node);
+                command.arg(&run.compiler.script);
+                command
+            }
+        };
+        command
             .args(args)
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -341,6 +744,56 @@ mod tests {
             native.join("bin/tsc")
         );
         assert_eq!(find_compiler(&app, TypescriptCompiler::Tsgo), None);
+    }
+
+    #[test]
+    fn include_roots_cover_every_pattern() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("app/convex");
+        std::fs::create_dir_all(root.join("app/shared/lib")).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |text: &str| std::fs::write(dir.join("tsconfig.json"), text).unwrap();
+        write("{ /* default include */ \"compilerOptions\": {},\n}");
+        assert_eq!(include_roots(&dir), Some(vec![dir.clone()]));
+        write(r#"{"include": ["./**/*", "../shared/lib/**/*.ts", "../other.ts", "../shared/*"]}"#);
+        assert_eq!(
+            include_roots(&dir),
+            Some(vec![
+                dir.clone(),
+                dir.clone(),
+                root.join("app/shared/lib"),
+                root.join("app"),
+                root.join("app/shared"),
+            ])
+        );
+        write(r#"{"extends": "./base.json"}"#);
+        assert_eq!(include_roots(&dir), None);
+        write("not json");
+        assert_eq!(include_roots(&dir), None);
+    }
+
+    #[test]
+    fn build_info_files_stay_bounded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let big = vec![b'x'; (BUILD_INFO_LIMIT_BYTES / 2) as usize];
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        for name in ["a", "b", "c"] {
+            let path = dir.join(format!("{name}.tsbuildinfo"));
+            std::fs::write(&path, &big).unwrap();
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(old + std::time::Duration::from_secs(name.as_bytes()[0] as u64))
+                .unwrap();
+        }
+        std::fs::write(dir.join("results"), "not a build-info file").unwrap();
+        let keep = dir.join("a.tsbuildinfo");
+        trim_build_info(dir, &keep);
+        // `a` is kept (in use), `b` (oldest of the rest) goes, `c` stays.
+        assert!(keep.exists());
+        assert!(!dir.join("b.tsbuildinfo").exists());
+        assert!(dir.join("c.tsbuildinfo").exists());
+        assert!(dir.join("results").exists());
     }
 
     #[tokio::test]

@@ -189,9 +189,12 @@ impl States {
 }
 
 fn project_files(s: &Scene) -> BTreeMap<PathBuf, Vec<u8>> {
+    // Not the CLI's own state and cache folders (the build and typecheck
+    // caches there check their entries themselves: a torn one is ignored).
     s.files()
         .into_iter()
         .filter(|(p, _)| !p.starts_with(format!(".convex-test-{}", s.server.port)))
+        .filter(|(p, _)| !p.starts_with(format!(".cache/convex-test-{}", s.server.port)))
         .collect()
 }
 

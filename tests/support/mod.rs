@@ -88,7 +88,12 @@ pub fn has_program(program: &str) -> bool {
 }
 
 fn install() -> Result<PathBuf, String> {
-    let fixture = manifest_dir().join("tests/fixtures/npm");
+    install_fixture("npm")
+}
+
+/// `npm ci` of `tests/fixtures/<name>` into `target/test-npm/<hash>`, once.
+fn install_fixture(name: &str) -> Result<PathBuf, String> {
+    let fixture = manifest_dir().join("tests/fixtures").join(name);
     let package_json = fs::read(fixture.join("package.json")).map_err(|e| e.to_string())?;
     let lock = fs::read(fixture.join("package-lock.json")).map_err(|e| e.to_string())?;
     let mut hasher = DefaultHasher::new();
@@ -135,14 +140,65 @@ fn install() -> Result<PathBuf, String> {
     Ok(node_modules)
 }
 
+static NPM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+static NPM_TS7: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// TypeScript 7.0.2 (its native compiler) and `@types/node`, installed on
+/// first use (`tests/fixtures/npm-ts7`).
+pub fn npm_ts7_node_modules() -> &'static Path {
+    match NPM_TS7.get_or_init(|| install_fixture("npm-ts7")) {
+        Ok(path) => path,
+        Err(err) => panic!("installing the TypeScript 7 test packages failed: {err}"),
+    }
+}
+
 /// The shared `node_modules` (convex 1.48.0, esbuild 0.27.0, ...),
 /// installed on first use. Panics with npm's output if the install fails.
 pub fn npm_node_modules() -> &'static Path {
-    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match INSTALLED.get_or_init(install) {
+    match NPM.get_or_init(install) {
         Ok(path) => path,
         Err(err) => panic!("installing the test npm packages failed: {err}"),
     }
+}
+
+/// Whether npm's output says the registry could not be reached.
+fn registry_unreachable(err: &str) -> bool {
+    [
+        "ENOTFOUND",
+        "EAI_AGAIN",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ETIMEDOUT",
+        "ENETUNREACH",
+        "EHOSTUNREACH",
+        "network request",
+    ]
+    .iter()
+    .any(|code| err.contains(code))
+}
+
+/// Both installs for tests that may skip: `None` (after a loud message
+/// naming `test`) only when npm could not reach the registry; any other
+/// failure panics as [`npm_node_modules`] does.
+pub fn npm_installs_or_skip(test: &str, ts7: bool) -> Option<(&'static Path, &'static Path)> {
+    let check = |result: &'static Result<PathBuf, String>| match result {
+        Ok(path) => Some(path.as_path()),
+        Err(err) if registry_unreachable(err) => {
+            eprintln!(
+                "\n!!!!! SKIPPED {test}: the npm registry is unreachable, so TypeScript could not be installed. \
+                 This test proves nothing in this run.\n{err}\n"
+            );
+            None
+        }
+        Err(err) => panic!("installing the test npm packages failed: {err}"),
+    };
+    let shared = check(NPM.get_or_init(install))?;
+    let ts7 = if ts7 {
+        check(NPM_TS7.get_or_init(|| install_fixture("npm-ts7")))?
+    } else {
+        shared
+    };
+    Some((shared, ts7))
 }
 
 /// `node_modules/convex/bin/main.js` of the shared install: the reference

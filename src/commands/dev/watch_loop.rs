@@ -213,7 +213,7 @@ pub async fn watch_and_push<P: DevPush>(
             return Ok(());
         }
 
-        let after_push = Observations::record(files(&observed), trees);
+        let after_push = Observations::record(files(&observed), trees.clone());
         if after_push.first_difference(&before).is_some() {
             output::message("Filesystem changed during push, retrying...");
             continue;
@@ -225,6 +225,15 @@ pub async fn watch_and_push<P: DevPush>(
             continue;
         };
         watcher.update(&after_push);
+        // A save made while the watches were being set up sent no event:
+        // look once more now that they are.
+        if Observations::record(files(&observed), trees)
+            .first_difference(&after_push)
+            .is_some()
+        {
+            output::message("Filesystem changed during push, retrying...");
+            continue;
+        }
         let trace = |line: &str| output::message(line);
         let trace: crate::watch::Trace<'_> = if options.trace_events {
             Some(&trace)

@@ -1,0 +1,547 @@
+"use strict";
+// The warm TypeScript checker of `convex dev` (see src/push/warm_checker.rs).
+//
+// Runs with the project's own TypeScript and keeps its program between
+// checks, so that a check after a save only redoes what the save affects.
+//
+//   node warm_checker.cjs <mode> <compiler package folder>
+//
+// mode `watch`: TypeScript 4.x/5.x through its JavaScript API: the watch
+//   program of `tsc --watch`, with a system whose file and folder watchers
+//   are polled (stat times and sizes, folder listings) at each check instead
+//   of being driven by the OS, and whose timers run when the check runs.
+//   Diagnostics and their text come from the same functions `tsc` uses.
+// mode `api`: TypeScript 7 through its API server (`typescript/unstable/sync`),
+//   told which files changed. It answers pass or fail; the CLI then runs a
+//   fresh `tsc --pretty` for the messages.
+//
+// Protocol: one JSON request per line on stdin, one JSON answer per line on
+// stdout. The first line out is {"ready": true, "version": ...} or
+// {"unsupported": reason}. A request {"id", "project", "pretty"} is answered
+// with {"id", "status": "passed"|"failed"|"fallback", "files", "output",
+// "reason"}; "fallback" means "run the real tsc": this checker could not
+// promise the same result (a config with errors, emitting, incremental...).
+// The checker exits when its stdin closes, so it never outlives the CLI.
+
+const fs = require("fs");
+const path = require("path");
+
+const [mode, packageDir] = process.argv.slice(2);
+
+function send(message) {
+  process.stdout.write(JSON.stringify(message) + "\n");
+}
+
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdout.on("error", () => process.exit(0));
+
+// --------------------------------------------------------------- polling
+
+function statSignature(file) {
+  try {
+    const s = fs.statSync(file, { bigint: true });
+    if (s.isDirectory()) return "d";
+    return `${s.mtimeNs}:${s.ctimeNs}:${s.size}:${s.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+function isInNodeModules(dir) {
+  return dir.split(/[\\/]/).includes("node_modules");
+}
+
+// Names, kinds and link targets of a folder's entries (empty when
+// missing); recursive listings skip node_modules and .git. `newest` is the
+// latest modification time (ns) of the folders listed: it moves whenever
+// an entry is added, removed or renamed.
+function listing(dir, recursive) {
+  const out = new Map();
+  out.newest = 0n;
+  const walk = (abs, rel, depth) => {
+    let entries;
+    try {
+      const stat = fs.statSync(abs, { bigint: true });
+      if (stat.mtimeNs > out.newest) out.newest = stat.mtimeNs;
+      entries = fs.readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const relName = rel ? rel + "/" + e.name : e.name;
+      let kind = e.isDirectory() ? "d" : e.isSymbolicLink() ? "l" : e.isFile() ? "f" : "o";
+      if (kind === "l") {
+        try {
+          kind += fs.readlinkSync(path.join(abs, e.name));
+        } catch {}
+      }
+      out.set(relName, kind);
+      if (recursive && e.isDirectory() && e.name !== "node_modules" && e.name !== ".git" && depth < 32) {
+        walk(path.join(abs, e.name), relName, depth + 1);
+      }
+    }
+  };
+  walk(dir, "", 0);
+  return out;
+}
+
+const INSTALL_MARKERS = [".package-lock.json", ".modules.yaml", ".yarn-state.yml", ".yarn-integrity"];
+
+// What changes when packages are installed or removed under a
+// node_modules folder (it is not listed recursively: too big).
+function nodeModulesMarker(dir) {
+  let root = dir;
+  const parts = dir.split(/[\\/]/);
+  const at = parts.lastIndexOf("node_modules");
+  if (at >= 0) root = parts.slice(0, at + 1).join(path.sep) || path.sep;
+  const top = listing(root, false);
+  let text = [...top.entries()].sort().map(([n, k]) => n + "=" + k).join("\n");
+  for (const [name] of top) {
+    if (name.startsWith("@")) {
+      text += "\n" + [...listing(path.join(root, name), false).entries()].sort().join("\n");
+    }
+  }
+  for (const marker of INSTALL_MARKERS) {
+    text += "\n" + marker + "=" + statSignature(path.join(root, marker));
+  }
+  if (dir !== root) text += "\n" + [...listing(dir, false).entries()].sort().join("\n");
+  return text;
+}
+
+// Modification times at or after this were possibly made while the
+// program was read (file system clocks can lag by a tick).
+function checkStartNs() {
+  return BigInt(Date.now() - 50) * 1000000n;
+}
+
+function mtimeNs(file) {
+  try {
+    return fs.statSync(file, { bigint: true }).mtimeNs;
+  } catch {
+    return 0n;
+  }
+}
+
+function diffListings(before, after) {
+  const changed = [];
+  for (const [name, kind] of after) if (before.get(name) !== kind) changed.push(name);
+  for (const [name] of before) if (!after.has(name)) changed.push(name);
+  return changed;
+}
+
+// -------------------------------------------------- TypeScript 4.x / 5.x
+
+function watchMode() {
+  const ts = require(path.join(packageDir, "lib", "typescript.js"));
+  const needed = [
+    "createWatchCompilerHost",
+    "createWatchProgram",
+    "createSemanticDiagnosticsBuilderProgram",
+    "emitFilesAndReportErrorsAndGetExitStatus",
+    "createDiagnosticReporter",
+    "getErrorSummaryText",
+  ];
+  for (const name of needed) {
+    if (typeof ts[name] !== "function") {
+      return { unsupported: `TypeScript ${ts.version} has no ts.${name}` };
+    }
+  }
+  const states = new Map();
+
+  function createState(project) {
+    const files = new Map(); // path -> {signature, callbacks}
+    const dirs = new Set(); // {dir, recursive, callback, snapshot}
+    const timers = new Map();
+    let nextTimer = 1;
+    let output = [];
+    const state = { restart: false, builder: undefined, configErrors: [] };
+    // The stat of each file just before the program read it, so a change
+    // made between that read and the watcher's creation is not missed.
+    const readSignatures = new Map();
+    let started = checkStartNs();
+    const system = Object.assign({}, ts.sys, {
+      readFile(fileName, encoding) {
+        readSignatures.set(path.resolve(fileName), statSignature(fileName));
+        return ts.sys.readFile(fileName, encoding);
+      },
+      write(text) {
+        output.push(text);
+      },
+      writeOutputIsTTY: () => false,
+      clearScreen() {},
+      watchFile(fileName, callback) {
+        const key = path.resolve(fileName);
+        let watched = files.get(key);
+        if (!watched) {
+          const signature = readSignatures.has(key) ? readSignatures.get(key) : statSignature(key);
+          watched = { signature, callbacks: new Set(), fileName };
+          files.set(key, watched);
+        }
+        watched.callbacks.add(callback);
+        return {
+          close() {
+            watched.callbacks.delete(callback);
+            if (watched.callbacks.size === 0 && files.get(key) === watched) files.delete(key);
+          },
+        };
+      },
+      watchDirectory(dir, callback, recursive) {
+        const abs = path.resolve(dir);
+        const inNodeModules = isInNodeModules(abs);
+        const watcher = {
+          dir: abs,
+          recursive: !!recursive,
+          callback,
+          inNodeModules,
+          snapshot: inNodeModules ? nodeModulesMarker(abs) : listing(abs, !!recursive),
+          // Listed after the program looked at it: entries that changed in
+          // between would look unchanged, so the first poll reports them all
+          // when the folder was modified since this check started.
+          registeredAt: started,
+        };
+        dirs.add(watcher);
+        return {
+          close() {
+            dirs.delete(watcher);
+          },
+        };
+      },
+      setTimeout(callback, _ms, ...args) {
+        const id = nextTimer++;
+        timers.set(id, () => callback(...args));
+        return id;
+      },
+      clearTimeout(id) {
+        timers.delete(id);
+      },
+    });
+    const configFileName = path.join(project, "tsconfig.json");
+    const host = ts.createWatchCompilerHost(
+      configFileName,
+      {},
+      system,
+      ts.createSemanticDiagnosticsBuilderProgram,
+      (diagnostic) => state.configErrors.push(diagnostic),
+      () => {},
+    );
+    // As tsc itself sets it (TypeScript 5.3+).
+    if (ts.JSDocParsingMode) host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeErrors;
+    host.afterProgramCreate = (builder) => {
+      state.builder = builder;
+    };
+    const watch = ts.createWatchProgram(host);
+
+    function runTimers() {
+      for (let rounds = 0; timers.size && rounds < 100; rounds++) {
+        const pending = [...timers.entries()];
+        timers.clear();
+        for (const [, run] of pending) run();
+      }
+    }
+
+    // Feeds the watch program what changed on disk since the last check.
+    function poll() {
+      for (const [key, watched] of [...files]) {
+        const signature = statSignature(key);
+        if (signature === watched.signature) continue;
+        const kind =
+          watched.signature === null
+            ? ts.FileWatcherEventKind.Created
+            : signature === null
+              ? ts.FileWatcherEventKind.Deleted
+              : ts.FileWatcherEventKind.Changed;
+        watched.signature = signature;
+        for (const callback of [...watched.callbacks]) callback(watched.fileName, kind, undefined);
+      }
+      for (const watcher of [...dirs]) {
+        const registeredAt = watcher.registeredAt;
+        watcher.registeredAt = undefined;
+        if (watcher.inNodeModules) {
+          const marker = nodeModulesMarker(watcher.dir);
+          const touched = registeredAt !== undefined && mtimeNs(watcher.dir) >= registeredAt;
+          if (marker !== watcher.snapshot || touched) state.restart = true;
+          continue;
+        }
+        const now = listing(watcher.dir, watcher.recursive);
+        let changed = diffListings(watcher.snapshot, now);
+        if (registeredAt !== undefined && now.newest >= registeredAt) changed = [...now.keys()];
+        watcher.snapshot = now;
+        for (const name of changed) watcher.callback(path.join(watcher.dir, name));
+      }
+      runTimers();
+    }
+
+    state.check = (pretty) => {
+      started = checkStartNs();
+      poll();
+      if (state.restart) return undefined;
+      const builder = watch.getProgram();
+      const program = builder.getProgram();
+      const options = program.getCompilerOptions();
+      const why = fallbackReason(program, options);
+      if (why) return { status: "fallback", reason: why, files: [], output: "" };
+      output = [];
+      const reporter = ts.createDiagnosticReporter(system, pretty);
+      let first;
+      const exit = ts.emitFilesAndReportErrorsAndGetExitStatus(
+        builder,
+        (diagnostic) => {
+          if (!first) first = diagnostic;
+          reporter(diagnostic);
+        },
+        (text) => system.write(text + system.newLine),
+        pretty
+          ? (errorCount, filesInError) =>
+              system.write(ts.getErrorSummaryText(errorCount, filesInError, system.newLine, system))
+          : undefined,
+      );
+      const passed = exit === 0 || (first && first.code === 18003);
+      return {
+        status: passed ? "passed" : "failed",
+        files: program.getSourceFiles().map((f) => f.fileName),
+        output: output.join(""),
+      };
+    };
+    state.close = () => watch.close();
+    return state;
+  }
+
+  function fallbackReason(program, options) {
+    const configErrors = program
+      .getConfigFileParsingDiagnostics()
+      .filter((d) => d.code !== 18003 && d.category === ts.DiagnosticCategory.Error);
+    if (configErrors.length) return "the tsconfig has errors";
+    if (options.noEmit !== true) return "the tsconfig does not set noEmit";
+    for (const option of [
+      "incremental",
+      "composite",
+      "tsBuildInfoFile",
+      "listFiles",
+      "listEmittedFiles",
+      "explainFiles",
+      "traceResolution",
+      "diagnostics",
+      "extendedDiagnostics",
+      "generateCpuProfile",
+      "generateTrace",
+    ]) {
+      if (options[option]) return `the tsconfig sets ${option}`;
+    }
+    if ((program.getProjectReferences() || []).length) return "the tsconfig has project references";
+    return undefined;
+  }
+
+  function check(request) {
+    let state = states.get(request.project);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!state) {
+        state = createState(request.project);
+        states.set(request.project, state);
+      }
+      const answer = state.check(request.pretty);
+      if (answer) return answer;
+      // Packages were installed or removed: start over.
+      state.close();
+      states.delete(request.project);
+      state = undefined;
+    }
+    return { status: "fallback", reason: "node_modules keeps changing", files: [], output: "" };
+  }
+
+  return { ready: { version: ts.version }, check };
+}
+
+// ----------------------------------------------------------- TypeScript 7
+
+async function apiMode() {
+  const { pathToFileURL } = require("url");
+  const { API } = await import(pathToFileURL(path.join(packageDir, "dist", "api", "sync", "api.js")).href);
+  const version = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")).version;
+  let api = new API({ cwd: process.cwd() });
+  // Per project folder: {files: file -> stat, listings: folder -> listing,
+  // installs: what package installs change}.
+  const projects = new Map();
+  const DECLARATION_OPTIONS = ["declaration", "composite"];
+  const fallback = (reason) => ({ status: "fallback", reason, files: [], output: "" });
+
+  // package.json / tsconfig.json up the tree and the node_modules folders
+  // there: when these change the API server starts over.
+  function installs(project) {
+    let text = "";
+    for (let dir = project; ; dir = path.dirname(dir)) {
+      text += "\n" + dir + ":" + statSignature(path.join(dir, "package.json"));
+      text += "|" + statSignature(path.join(dir, "tsconfig.json"));
+      const nm = path.join(dir, "node_modules");
+      if (statSignature(nm) === "d") text += "\n" + nodeModulesMarker(nm);
+      if (path.dirname(dir) === dir) break;
+    }
+    return text;
+  }
+
+  // Folders whose new and removed files matter: the project folder (its
+  // include patterns) and the folders of the program's files outside it.
+  function watchedFolders(project, files) {
+    const folders = new Map([[project, true]]);
+    for (const file of files) {
+      const dir = path.dirname(file);
+      if (isInNodeModules(dir) || dir.startsWith(project + path.sep) || dir === project) continue;
+      folders.set(dir, false);
+    }
+    return folders;
+  }
+
+  function check(request) {
+    const project = request.project;
+    const config = path.join(project, "tsconfig.json");
+    const started = checkStartNs();
+    let known = projects.get(project);
+    // Everything is looked at before the API reads anything: a change made
+    // while it checks shows up at the next check.
+    const installState = installs(project);
+    if (known && known.installs !== installState) {
+      // Packages installed or removed: start over.
+      try {
+        api.close();
+      } catch {}
+      api = new API({ cwd: process.cwd() });
+      projects.clear();
+      known = undefined;
+    }
+    const before = new Map();
+    const listings = new Map();
+    let changes;
+    if (known) {
+      const changed = [];
+      const deleted = [];
+      const created = [];
+      for (const [file, signature] of known.files) {
+        const now = statSignature(file);
+        before.set(file, now);
+        if (now === signature) continue;
+        (now === null ? deleted : changed).push(file);
+      }
+      for (const [dir, previous] of known.listings) {
+        const now = listing(dir, previous.recursive);
+        now.recursive = previous.recursive;
+        listings.set(dir, now);
+        for (const name of diffListings(previous, now)) {
+          const file = path.join(dir, name);
+          const kind = now.get(name);
+          if (kind === undefined) {
+            if (!known.files.has(file)) deleted.push(file);
+          } else if (kind === "f" || kind.startsWith("l")) {
+            if (!previous.has(name)) created.push(file);
+          }
+        }
+      }
+      changes = { changed, deleted, created };
+    }
+    const snapshot = api.updateSnapshot(
+      changes ? { openProjects: [config], fileChanges: changes } : { openProjects: [config] },
+    );
+    const found = snapshot.getProject(config);
+    if (!found) return fallback("the API did not load the project");
+    const program = found.program;
+    const options = found.compilerOptions || {};
+    if (options.noEmit !== true) return fallback("the tsconfig does not set noEmit");
+    for (const option of ["incremental", "composite", "tsBuildInfoFile", "listFiles", "listEmittedFiles", "explainFiles", "traceResolution", "diagnostics", "extendedDiagnostics"]) {
+      if (options[option]) return fallback(`the tsconfig sets ${option}`);
+    }
+    const configDiagnostics = program.getConfigFileParsingDiagnostics();
+    const files = program.getSourceFileNames();
+    // Remember what the program was made of, stat'ed as before it read.
+    const signatures = new Map();
+    for (const file of [...files, config]) {
+      if (before.has(file)) {
+        signatures.set(file, before.get(file));
+      } else {
+        // First seen now: trust its stat only if it is older than the check.
+        signatures.set(file, mtimeNs(file) < started ? statSignature(file) : "unknown");
+      }
+    }
+    for (const [dir, recursive] of watchedFolders(project, files)) {
+      if (!listings.has(dir)) {
+        const now = listing(dir, recursive);
+        now.recursive = recursive;
+        // Listed only now: if it changed since the check began, report its
+        // entries as new next time.
+        if (now.newest >= started) {
+          const empty = new Map();
+          empty.recursive = recursive;
+          listings.set(dir, empty);
+        } else {
+          listings.set(dir, now);
+        }
+      }
+    }
+    projects.set(project, { files: signatures, listings, installs: installState });
+    if (configDiagnostics.some((d) => d.code === 18003)) {
+      // tsc's "no inputs" error counts as a pass (as for tsc 5).
+      return { status: "passed", files: [], output: "" };
+    }
+    if (configDiagnostics.some((d) => d.category === 1)) return fallback("the tsconfig has errors");
+    const all = [
+      ...program.getSyntacticDiagnostics(),
+      ...program.getProgramDiagnostics(),
+      ...program.getGlobalDiagnostics(),
+      ...program.getSemanticDiagnostics(),
+    ];
+    if (DECLARATION_OPTIONS.some((o) => options[o])) all.push(...program.getDeclarationDiagnostics());
+    return {
+      status: all.some((d) => d.category === 1) ? "failed" : "passed",
+      files,
+      output: "",
+    };
+  }
+
+  process.on("exit", () => {
+    try {
+      api.close();
+    } catch {}
+  });
+  return { ready: { version }, check };
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  let checker;
+  try {
+    checker = mode === "api" ? await apiMode() : watchMode();
+  } catch (error) {
+    send({ unsupported: String((error && error.stack) || error) });
+    return;
+  }
+  if (checker.unsupported) {
+    send({ unsupported: checker.unsupported });
+    return;
+  }
+  send({ ready: true, version: checker.ready.version });
+  let buffered = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (!line.trim()) continue;
+      let request;
+      try {
+        request = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      let answer;
+      try {
+        answer = checker.check(request);
+      } catch (error) {
+        answer = { status: "fallback", reason: String((error && error.stack) || error), files: [], output: "" };
+      }
+      send(Object.assign({ id: request.id }, answer));
+    }
+  });
+}
+
+main();

@@ -1,0 +1,381 @@
+//! `convex dev`'s warm TypeScript checker: one long-lived Node.js process
+//! running `warm_checker.cjs` with the project's own TypeScript, so that a
+//! check after a save redoes only what the save affected instead of
+//! starting `tsc` from scratch.
+//!
+//! - TypeScript 4.x/5.x (`watch` mode): the watch program of `tsc --watch`
+//!   through the `typescript` package's API, its file and folder watchers
+//!   polled at each check (times, sizes, listings); diagnostics and their
+//!   text come from the functions `tsc` itself uses, so a failure's message is
+//!   the one a fresh `tsc --pretty` prints.
+//! - TypeScript 7 (`api` mode): the `typescript/unstable/sync` API server,
+//!   told which files changed; it gives the verdict, and on a failure the
+//!   caller runs a fresh `tsc --pretty` for the messages (as the official CLI
+//!   always does on a failure).
+//!
+//! Anything the checker cannot promise to answer as `tsc` would (a tsconfig
+//! with errors, one that emits or is incremental, project references, an
+//! API it does not find) makes it answer "fallback", and the caller runs the
+//! real `tsc`. A checker that dies is restarted at the next check (twice at
+//! most per run); meanwhile `tsc` runs from scratch as before.
+//!
+//! Clean-up: the process (and what it starts: TypeScript 7's server) runs
+//! in its own process group (Unix) or job object (Windows), killed when the
+//! checker is dropped; it also exits by itself when its standard input
+//! closes, i.e. when the CLI is gone however it ended.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{ChildStdin, ChildStdout};
+
+use super::process_group::{self, ProcessGroup};
+
+/// The script, written to the cache folder (or a temporary file) once.
+const SCRIPT: &str = include_str!("warm_checker.cjs");
+
+/// How the checker drives TypeScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmMode {
+    /// TypeScript 4.x/5.x: its JavaScript API.
+    Watch,
+    /// TypeScript 7: its API server.
+    Api,
+}
+
+impl WarmMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            WarmMode::Watch => "watch",
+            WarmMode::Api => "api",
+        }
+    }
+
+    /// The mode for a compiler package folder, if it has an API to use:
+    /// `lib/typescript.js` (4.x/5.x) or `dist/api/sync/api.js` (7).
+    pub fn for_package(package_dir: &Path) -> Option<WarmMode> {
+        if package_dir.join("lib/typescript.js").is_file() {
+            Some(WarmMode::Watch)
+        } else if package_dir.join("dist/api/sync/api.js").is_file() {
+            Some(WarmMode::Api)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the checker answered for one folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarmAnswer {
+    Passed {
+        files: Vec<PathBuf>,
+    },
+    Failed {
+        files: Vec<PathBuf>,
+        /// `tsc`'s report (`watch` mode); `None` when only the verdict is
+        /// known (`api` mode).
+        report: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Reply {
+    id: Option<u64>,
+    #[serde(default)]
+    ready: bool,
+    unsupported: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default)]
+    output: String,
+    reason: Option<String>,
+}
+
+struct Running {
+    _child: tokio::process::Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+    ready: bool,
+}
+
+/// How to start the checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarmSpec {
+    pub node: PathBuf,
+    /// The compiler package (`node_modules/typescript`, links resolved).
+    pub package_dir: PathBuf,
+    pub mode: WarmMode,
+    /// The project root (the official CLI runs `tsc` from there: the
+    /// folder diagnostics are relative to).
+    pub cwd: PathBuf,
+    /// Where to put the script (the CLI's cache folder).
+    pub script_dir: Option<PathBuf>,
+}
+
+/// Restarts allowed after the checker died.
+const MAX_STARTS: u32 = 3;
+
+/// The warm checker of a run (see the module docs). Cheap to share.
+pub struct WarmChecker {
+    spec: WarmSpec,
+    running: tokio::sync::Mutex<Option<Running>>,
+    /// The running process's group (outside `running`, so that it can be
+    /// killed while a check holds that lock).
+    group: std::sync::Mutex<Option<ProcessGroup>>,
+    disabled: AtomicBool,
+    starts: AtomicU32,
+    next_id: AtomicU64,
+    script: std::sync::Mutex<Option<PathBuf>>,
+}
+
+impl std::fmt::Debug for WarmChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarmChecker")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+impl Drop for WarmChecker {
+    fn drop(&mut self) {
+        self.kill_now();
+    }
+}
+
+impl WarmChecker {
+    pub fn new(spec: WarmSpec) -> Arc<WarmChecker> {
+        Arc::new(WarmChecker {
+            spec,
+            running: tokio::sync::Mutex::new(None),
+            group: std::sync::Mutex::new(None),
+            disabled: AtomicBool::new(false),
+            starts: AtomicU32::new(0),
+            next_id: AtomicU64::new(1),
+            script: std::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn spec(&self) -> &WarmSpec {
+        &self.spec
+    }
+
+    fn disable(&self, why: &str) {
+        if !self.disabled.swap(true, Ordering::Relaxed) {
+            crate::output::verbose(&format!(
+                "Warm typecheck off for this run ({why}); running tsc from scratch instead"
+            ));
+        }
+    }
+
+    /// The script's path, written on first use.
+    fn script_path(&self) -> std::io::Result<PathBuf> {
+        let mut known = self.script.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = known.as_ref()
+            && path.is_file()
+        {
+            return Ok(path.clone());
+        }
+        let name = format!(
+            "warm-checker-{}.cjs",
+            &crate::bundler::fingerprint::sha256_hex(SCRIPT.as_bytes())[..16]
+        );
+        let dir = match &self.spec.script_dir {
+            Some(dir) if std::fs::create_dir_all(dir).is_ok() => dir.clone(),
+            _ => std::env::temp_dir(),
+        };
+        let path = dir.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(SCRIPT.as_bytes()) {
+            crate::fsutil::write_atomic(&path, SCRIPT.as_bytes(), Some(0o644))?;
+        }
+        *known = Some(path.clone());
+        Ok(path)
+    }
+
+    async fn start(&self) -> Option<Running> {
+        if self.starts.fetch_add(1, Ordering::Relaxed) >= MAX_STARTS {
+            self.disable("it stopped too often");
+            return None;
+        }
+        let script = match self.script_path() {
+            Ok(path) => path,
+            Err(e) => {
+                self.disable(&format!("could not write its script: {e}"));
+                return None;
+            }
+        };
+        let mut command = tokio::process::Command::new(&self.spec.node);
+        command
+            .arg(script)
+            .arg(self.spec.mode.as_str())
+            .arg(&self.spec.package_dir)
+            .current_dir(&self.spec.cwd);
+        process_group::prepare(&mut command);
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                self.disable(&format!("could not start node: {e}"));
+                return None;
+            }
+        };
+        let group = ProcessGroup::adopt(&child);
+        if let Some(old) = self
+            .group
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(group)
+        {
+            drop(old);
+        }
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return None;
+        };
+        // Its stderr (Node's warnings, a crash's stack) only in verbose mode.
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                crate::output::verbose(&format!("typecheck worker: {line}"));
+            }
+        });
+        Some(Running {
+            _child: child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+            ready: false,
+        })
+    }
+
+    /// Starts the process now (and has it read `project`), so that the
+    /// first check finds it warm. Does not wait.
+    pub fn prestart(self: &Arc<Self>, project: &Path) {
+        let this = self.clone();
+        let project = project.to_path_buf();
+        tokio::spawn(async move {
+            let _ = this.check(&project, false).await;
+        });
+    }
+
+    /// Checks `project` (a folder with a `tsconfig.json`). `None`: no
+    /// verdict (the checker is off, died, or answered "fallback"); run `tsc`.
+    pub async fn check(&self, project: &Path, pretty: bool) -> Option<WarmAnswer> {
+        if self.disabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut guard = self.running.lock().await;
+        if guard.is_none() {
+            *guard = self.start().await;
+        }
+        let running = guard.as_mut()?;
+        match self.exchange(running, project, pretty).await {
+            Ok(answer) => answer,
+            Err(why) => {
+                crate::output::verbose(&format!("Warm typecheck: {why}"));
+                guard.take();
+                self.kill_now();
+                None
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        running: &mut Running,
+        project: &Path,
+        pretty: bool,
+    ) -> Result<Option<WarmAnswer>, String> {
+        if !running.ready {
+            let reply = read_reply(&mut running.stdout).await?;
+            if let Some(why) = reply.unsupported {
+                self.disable(why.lines().next().unwrap_or("unsupported"));
+                return Ok(None);
+            }
+            if !reply.ready {
+                return Err("the worker did not start properly".into());
+            }
+            running.ready = true;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let request = serde_json::json!({
+            "id": id,
+            "project": project,
+            "pretty": pretty,
+        });
+        // A leading newline ends whatever a cancelled write left behind.
+        let mut line = format!("\n{request}");
+        line.push('\n');
+        running
+            .stdin
+            .write_all(line.as_bytes())
+            .await
+            .map_err(|e| format!("the worker stopped reading: {e}"))?;
+        running
+            .stdin
+            .flush()
+            .await
+            .map_err(|e| format!("the worker stopped reading: {e}"))?;
+        loop {
+            let reply = read_reply(&mut running.stdout).await?;
+            // Answers to requests whose caller went away are skipped.
+            if reply.id != Some(id) {
+                continue;
+            }
+            let files: Vec<PathBuf> = reply.files.iter().map(PathBuf::from).collect();
+            return Ok(match reply.status.as_deref() {
+                Some("passed") => Some(WarmAnswer::Passed { files }),
+                Some("failed") => Some(WarmAnswer::Failed {
+                    files,
+                    report: (self.spec.mode == WarmMode::Watch).then_some(reply.output),
+                }),
+                _ => {
+                    crate::output::verbose(&format!(
+                        "Warm typecheck: running tsc instead ({})",
+                        reply
+                            .reason
+                            .as_deref()
+                            .and_then(|r| r.lines().next())
+                            .unwrap_or("no reason given")
+                    ));
+                    None
+                }
+            });
+        }
+    }
+
+    /// Kills the process and what it started, now (also done on drop).
+    pub fn kill_now(&self) {
+        if let Some(mut group) = self.group.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            group.kill();
+        }
+    }
+
+    /// The checker's process id, while it runs (for tests).
+    #[doc(hidden)]
+    pub async fn pid(&self) -> Option<u32> {
+        self.running
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|r| r._child.id())
+    }
+}
+
+async fn read_reply(stdout: &mut Lines<BufReader<ChildStdout>>) -> Result<Reply, String> {
+    loop {
+        match stdout.next_line().await {
+            Ok(Some(line)) => {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                return serde_json::from_str(&line)
+                    .map_err(|e| format!("the worker wrote something unexpected ({e})"));
+            }
+            Ok(None) => return Err("the worker exited".into()),
+            Err(e) => return Err(format!("could not read from the worker: {e}")),
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The warm checker of `convex dev` against a fresh `tsc`, and the
+//! remembered typecheck results.
+//!
+//! Differential: a project goes through a series of edits that add and
+//! remove type errors (in function files, in `_generated/`, in shared code
+//! outside the functions folder, new and deleted files, an import that
+//! starts resolving, a package appearing in `node_modules`, a tsconfig
+//! option, a syntax error). After each edit the warm checker and a fresh
+//! `tsc` of the same TypeScript must agree: on the verdict, on the files
+//! read, and (TypeScript 5, whose checker also writes the report) on the
+//! exact text of the report, plain and `--pretty`.
+
+mod support;
+
+use convex_cli::commands::TypecheckMode;
+use convex_cli::push::RecordingOutput;
+use convex_cli::push::typecheck::{TypecheckCache, TypecheckOutcome, Typechecker};
+use convex_cli::push::warm_checker::{WarmAnswer, WarmChecker, WarmMode, WarmSpec};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use support::write_files;
+
+const TSCONFIG: &str = r#"{
+  /* As `codegen --init` writes it, with a smaller lib to keep the test quick. */
+  "compilerOptions": {
+    "allowJs": true,
+    "strict": true,
+    "moduleResolution": "Bundler",
+    "jsx": "react-jsx",
+    "skipLibCheck": true,
+    "allowSyntheticDefaultImports": true,
+    "target": "ESNext",
+    "lib": ["ES2021"],
+    "forceConsistentCasingInFileNames": true,
+    "module": "ESNext",
+    "isolatedModules": true,
+    "noEmit": true
+  },
+  "include": ["./**/*"],
+  "exclude": ["./_generated"]
+}
+"#;
+
+const SERVER_DTS: &str = "export declare function query<T>(definition: { handler: () => T }): T;\n";
+
+const NOTES: &str = "import { query } from \"./_generated/server\";\nimport { label } from \"../shared/util\";\n\nexport const list = query({ handler: () => label(1) });\n";
+
+const TAGS: &str = "import { query } from \"./_generated/server\";\n\nexport const all = query({ handler: () => [\"a\", \"b\"] });\n";
+
+const UTIL: &str = "export function label(n: number): string {\n  return `#${n}`;\n}\n";
+
+fn base(root: &Path) {
+    write_files(
+        root,
+        &[
+            (
+                "package.json",
+                r#"{"name":"t","private":true,"dependencies":{"convex":"1.48.0"}}"#,
+            ),
+            ("convex/tsconfig.json", TSCONFIG),
+            ("convex/_generated/server.d.ts", SERVER_DTS),
+            ("convex/_generated/server.js", "export {};\n"),
+            ("convex/notes.ts", NOTES),
+            ("convex/tags.ts", TAGS),
+            ("shared/util.ts", UTIL),
+        ],
+    );
+}
+
+#[cfg(unix)]
+fn link(target: &Path, link: &Path) {
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[cfg(windows)]
+fn link(target: &Path, link: &Path) {
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::windows::fs::symlink_dir(target, link).unwrap();
+}
+
+/// A project using TypeScript 5.9.3 (`typescript` of the shared install) or
+/// TypeScript 7.0.2.
+/// `None` (the test skips, loudly) only when npm cannot reach the registry.
+fn project(test: &str, ts7: bool) -> Option<(tempfile::TempDir, PathBuf)> {
+    let (shared, ts7_modules) = support::npm_installs_or_skip(test, ts7)?;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap().join("app");
+    base(&root);
+    link(&shared.join("convex"), &root.join("node_modules/convex"));
+    if ts7 {
+        let ts7 = ts7_modules;
+        link(
+            &ts7.join("typescript"),
+            &root.join("node_modules/typescript"),
+        );
+        link(
+            &ts7.join("@typescript"),
+            &root.join("node_modules/@typescript"),
+        );
+    } else {
+        link(
+            &shared.join("typescript"),
+            &root.join("node_modules/typescript"),
+        );
+    }
+    Some((tmp, root))
+}
+
+/// One edit of the series, with the verdict a fresh `tsc` must give.
+struct Step {
+    what: &'static str,
+    edit: Box<dyn Fn(&Path)>,
+    passes: bool,
+}
+
+fn step(what: &'static str, passes: bool, edit: impl Fn(&Path) + 'static) -> Step {
+    Step {
+        what,
+        edit: Box::new(edit),
+        passes,
+    }
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    write_files(root, &[(rel, text)]);
+}
+
+fn steps() -> Vec<Step> {
+    vec![
+        step("nothing changed", true, |_| {}),
+        step("a type error in a function file", false, |r| {
+            write(
+                r,
+                "convex/notes.ts",
+                &format!("{NOTES}export const bad: number = \"text\";\n"),
+            )
+        }),
+        step("the error fixed", true, |r| {
+            write(r, "convex/notes.ts", NOTES)
+        }),
+        step("a new file with an error", false, |r| {
+            write(r, "convex/extra.ts", "export const n: string = 42;\n")
+        }),
+        step("two errors in two files", false, |r| {
+            write(
+                r,
+                "convex/tags.ts",
+                &format!("{TAGS}export const m: boolean = 1;\n"),
+            )
+        }),
+        step("the new file fixed", false, |r| {
+            write(r, "convex/extra.ts", "export const n: string = \"42\";\n")
+        }),
+        step("both fixed, the new file deleted", true, |r| {
+            write(r, "convex/tags.ts", TAGS);
+            std::fs::remove_file(r.join("convex/extra.ts")).unwrap();
+        }),
+        step("a subfolder without TypeScript files", true, |r| {
+            write(r, "convex/sub/README.md", "notes\n")
+        }),
+        step("a file with an error in that subfolder", false, |r| {
+            write(
+                r,
+                "convex/sub/deep.ts",
+                "export const d: number = \"text\";\n",
+            )
+        }),
+        step("that file deleted", true, |r| {
+            std::fs::remove_file(r.join("convex/sub/deep.ts")).unwrap()
+        }),
+        step("_generated/ changes a signature", false, |r| {
+            write(
+                r,
+                "convex/_generated/server.d.ts",
+                "export declare function query<T>(definition: { handler: () => T; args: object }): T;\n",
+            )
+        }),
+        step("_generated/ restored", true, |r| {
+            write(r, "convex/_generated/server.d.ts", SERVER_DTS)
+        }),
+        step("shared code outside convex/ breaks a caller", false, |r| {
+            write(
+                r,
+                "shared/util.ts",
+                "export function label(n: string): string {\n  return `#${n}`;\n}\n",
+            )
+        }),
+        step("shared code fixed", true, |r| {
+            write(r, "shared/util.ts", UTIL)
+        }),
+        step("an import of a file that does not exist", false, |r| {
+            write(
+                r,
+                "convex/notes.ts",
+                &format!(
+                    "{NOTES}import {{ later }} from \"./later\";\nexport const l: number = later;\n"
+                ),
+            )
+        }),
+        step("the imported file created", true, |r| {
+            write(r, "convex/later.ts", "export const later = 3;\n")
+        }),
+        step("an import of a package not installed", false, |r| {
+            write(
+                r,
+                "convex/tags.ts",
+                &format!(
+                    "{TAGS}import {{ pkg }} from \"localpkg\";\nexport const p: string = pkg;\n"
+                ),
+            )
+        }),
+        step("the package installed", true, |r| {
+            write_files(
+                r,
+                &[
+                    (
+                        "node_modules/localpkg/package.json",
+                        r#"{"name":"localpkg","version":"1.0.0","types":"index.d.ts"}"#,
+                    ),
+                    (
+                        "node_modules/localpkg/index.d.ts",
+                        "export declare const pkg: string;\n",
+                    ),
+                ],
+            )
+        }),
+        step("a parameter without a type under strict", false, |r| {
+            write(
+                r,
+                "convex/loose.ts",
+                "export function f(x) {\n  return x;\n}\n",
+            )
+        }),
+        step("strict turned off in the tsconfig", true, |r| {
+            write(
+                r,
+                "convex/tsconfig.json",
+                &TSCONFIG.replace("\"strict\": true", "\"strict\": false"),
+            )
+        }),
+        step("a syntax error", false, |r| {
+            write(r, "convex/loose.ts", "export function f(x {\n")
+        }),
+        step("the syntax error fixed", true, |r| {
+            write(
+                r,
+                "convex/loose.ts",
+                "export function f(x: number) {\n  return x;\n}\n",
+            )
+        }),
+    ]
+}
+
+/// A fresh `tsc` of the project's compiler, as the official CLI runs it.
+fn fresh_tsc(root: &Path, args: &[&str]) -> (bool, String) {
+    let script = root.join("node_modules/typescript/bin/tsc");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .arg("--project")
+        .arg(root.join("convex"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let passed = out.status.success() || stdout.starts_with("error TS18003");
+    (passed, stdout)
+}
+
+/// The files `--listFiles` printed, and the rest of its output.
+fn split_list_files(stdout: &str) -> (BTreeSet<PathBuf>, String) {
+    let mut files = BTreeSet::new();
+    let mut rest = String::new();
+    for line in stdout.lines() {
+        let path = Path::new(line.trim());
+        if path.is_absolute() && path.exists() {
+            files.insert(path.to_path_buf());
+        } else {
+            rest.push_str(line);
+            rest.push('\n');
+        }
+    }
+    (files, rest)
+}
+
+fn warm_checker(root: &Path, scripts: &Path) -> std::sync::Arc<WarmChecker> {
+    let package_dir = std::fs::canonicalize(root.join("node_modules/typescript")).unwrap();
+    let mode = WarmMode::for_package(&package_dir).expect("a TypeScript with an API");
+    WarmChecker::new(WarmSpec {
+        node: PathBuf::from("node"),
+        package_dir,
+        mode,
+        cwd: root.to_path_buf(),
+        script_dir: Some(scripts.to_path_buf()),
+    })
+}
+
+async fn differential(ts7: bool) {
+    if !support::has_program("node") {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let test = if ts7 {
+        "the TypeScript 7 differential"
+    } else {
+        "the TypeScript 5 differential"
+    };
+    let Some((_tmp, root)) = project(test, ts7) else {
+        return;
+    };
+    let scripts = tempfile::tempdir().unwrap();
+    let checker = warm_checker(&root, scripts.path());
+    assert_eq!(
+        checker.spec().mode,
+        if ts7 { WarmMode::Api } else { WarmMode::Watch }
+    );
+    let convex = root.join("convex");
+    let mut results = Vec::new();
+    for step in steps() {
+        (step.edit)(&root);
+        let (fresh_passed, listed) = fresh_tsc(&root, &["--listFiles", "--pretty", "false"]);
+        assert_eq!(
+            fresh_passed, step.passes,
+            "the test's expectation for `{}` is wrong:\n{listed}",
+            step.what
+        );
+        let (fresh_files, fresh_plain) = split_list_files(&listed);
+        let warm = checker
+            .check(&convex, false)
+            .await
+            .unwrap_or_else(|| panic!("no warm verdict after `{}`", step.what));
+        let (warm_passed, warm_files, warm_report) = match warm {
+            WarmAnswer::Passed { files } => (true, files, None),
+            WarmAnswer::Failed { files, report } => (false, files, report),
+        };
+        assert_eq!(
+            warm_passed, fresh_passed,
+            "verdicts differ after `{}`:\nfresh tsc:\n{fresh_plain}",
+            step.what
+        );
+        let warm_files: BTreeSet<PathBuf> = warm_files.into_iter().collect();
+        assert_eq!(
+            warm_files, fresh_files,
+            "files read differ after `{}`",
+            step.what
+        );
+        if !ts7 {
+            // The plain report, byte for byte...
+            let plain = if warm_passed {
+                warm_report.unwrap_or_default()
+            } else {
+                warm_report.expect("a report for a failure")
+            };
+            assert_eq!(
+                plain, fresh_plain,
+                "plain reports differ after `{}`",
+                step.what
+            );
+            // ...and the pretty one (colours, code frames, summary).
+            let (_, fresh_pretty) = fresh_tsc(&root, &["--pretty", "true"]);
+            let pretty = match checker.check(&convex, true).await {
+                Some(WarmAnswer::Failed {
+                    report: Some(report),
+                    ..
+                }) => report,
+                Some(WarmAnswer::Passed { .. }) => String::new(),
+                other => panic!("unexpected answer after `{}`: {other:?}", step.what),
+            };
+            assert_eq!(
+                pretty, fresh_pretty,
+                "pretty reports differ after `{}`",
+                step.what
+            );
+        }
+        results.push((step.what, fresh_passed));
+    }
+    // The series does go both ways.
+    assert!(results.iter().any(|r| r.1) && results.iter().any(|r| !r.1));
+    eprintln!(
+        "{} edits, warm checker and fresh tsc agreed on each: {results:?}",
+        results.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warm_checker_agrees_with_fresh_tsc_on_typescript_5() {
+    differential(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warm_checker_agrees_with_fresh_tsc_on_typescript_7() {
+    differential(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_the_checker_cannot_vouch_for_falls_back_to_tsc() {
+    if !support::has_program("node") {
+        return;
+    }
+    let Some((_tmp, root)) = project(
+        "a_config_the_checker_cannot_vouch_for_falls_back_to_tsc",
+        false,
+    ) else {
+        return;
+    };
+    // Without `noEmit`, tsc would write JavaScript files: only tsc itself
+    // may run then.
+    write(
+        &root,
+        "convex/tsconfig.json",
+        &TSCONFIG.replace("\"noEmit\": true", "\"noEmit\": false"),
+    );
+    let scripts = tempfile::tempdir().unwrap();
+    let checker = warm_checker(&root, scripts.path());
+    assert_eq!(checker.check(&root.join("convex"), false).await, None);
+}
+
+/// The checker process goes away with the checker (its process group is
+/// killed).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_the_checker_ends_its_process() {
+    if !support::has_program("node") {
+        return;
+    }
+    let Some((_tmp, root)) = project("dropping_the_checker_ends_its_process", false) else {
+        return;
+    };
+    let scripts = tempfile::tempdir().unwrap();
+    let checker = warm_checker(&root, scripts.path());
+    assert!(checker.check(&root.join("convex"), false).await.is_some());
+    let pid = checker.pid().await.expect("the checker runs");
+    assert!(support::pid_alive(pid));
+    drop(checker);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while support::pid_alive(pid) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Reaped by the kill_on_drop child handle, or at least gone.
+    assert!(
+        !support::pid_alive(pid) || is_zombie(pid),
+        "the checker outlived its owner"
+    );
+}
+
+#[cfg(unix)]
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+        .unwrap_or(false)
+}
+
+/// A remembered pass is reused while nothing the compiler read changed:
+/// then not even Node.js starts. Any change makes the compiler run again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remembered_pass_skips_the_compiler_until_something_changes() {
+    if !support::has_program("node") {
+        return;
+    }
+    let Some((_tmp, root)) = project(
+        "a_remembered_pass_skips_the_compiler_until_something_changes",
+        false,
+    ) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let convex = root.join("convex");
+    let out = RecordingOutput::default();
+    let checker = |node: &str| {
+        let mut t = Typechecker::new(TypecheckMode::Try, &root, None);
+        t.cache = Some(TypecheckCache::new(cache.path(), &root));
+        t.node = PathBuf::from(node);
+        t
+    };
+    let first = checker("node").check(&convex, &out).await.unwrap();
+    assert!(
+        matches!(first, TypecheckOutcome::Passed { .. }),
+        "{first:?}"
+    );
+    // Files written just now may not be remembered (see `remember_pass`):
+    // age them and check again.
+    age(&root);
+    let again = checker("node").check(&convex, &out).await.unwrap();
+    assert!(matches!(again, TypecheckOutcome::Passed { .. }));
+    // No node now: a remembered pass needs none.
+    let missing = root.join("no-such-node");
+    let missing = missing.to_str().unwrap();
+    let remembered = checker(missing).check(&convex, &out).await.unwrap();
+    assert_eq!(remembered, again);
+    // A change (even one that keeps the verdict): the compiler must run,
+    // and without node, `try` skips.
+    write(&root, "convex/tags.ts", &format!("{TAGS}// edited\n"));
+    let after_edit = checker(missing).check(&convex, &out).await.unwrap();
+    assert_eq!(after_edit, TypecheckOutcome::Skipped);
+    // So does a new file in the functions folder.
+    write(&root, "convex/tags.ts", TAGS);
+    let _ = checker("node").check(&convex, &out).await.unwrap();
+    write(&root, "convex/new.ts", "export {};\n");
+    assert_eq!(
+        checker(missing).check(&convex, &out).await.unwrap(),
+        TypecheckOutcome::Skipped
+    );
+    // And a new file in a subfolder that held no TypeScript file: nothing
+    // the compiler read is there, but its `include` pattern reaches it.
+    std::fs::remove_file(root.join("convex/new.ts")).unwrap();
+    write(&root, "convex/sub/README.md", "notes\n");
+    age(&root);
+    let passed = checker("node").check(&convex, &out).await.unwrap();
+    assert!(matches!(passed, TypecheckOutcome::Passed { .. }));
+    assert_eq!(checker(missing).check(&convex, &out).await.unwrap(), passed);
+    write(
+        &root,
+        "convex/sub/bad.ts",
+        "export const b: number = \"text\";\n",
+    );
+    assert_eq!(
+        checker(missing).check(&convex, &out).await.unwrap(),
+        TypecheckOutcome::Skipped
+    );
+    assert!(matches!(
+        checker("node").check(&convex, &out).await.unwrap(),
+        TypecheckOutcome::Failed { .. }
+    ));
+}
+
+/// Sets every file's modification time a minute back (passes are only
+/// remembered when what they read is older than the check).
+fn age(root: &Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for entry in walk(root) {
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&entry)
+            .and_then(|f| f.set_modified(old));
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            out.extend(walk(&path));
+        } else if kind.is_file() {
+            out.push(path);
+        }
+    }
+    out
+}
