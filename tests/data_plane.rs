@@ -354,7 +354,9 @@ async fn run_watch_prints_each_value_over_a_live_subscription() {
         .args(["run", "--watch", "notes:list", "{}"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let child = child.spawn().unwrap();
+    // Killed through `&mut` where there is no SIGINT to send.
+    #[cfg_attr(unix, allow(unused_mut))]
+    let mut child = child.spawn().unwrap();
     // Wait for the third value (after a reconnect), then stop the watcher.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while e

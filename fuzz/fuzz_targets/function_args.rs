@@ -7,7 +7,8 @@
 //! - every number prints in a form that reads back as the same number.
 #![no_main]
 
-use convex_cli::values::{ConvexValue, JsValue, js_number, parse_function_args, stringify};
+use convex_cli::jsfmt::js_number_to_string as js_number;
+use convex_cli::values::{ConvexValue, JsValue, parse_function_args, stringify};
 use libfuzzer_sys::fuzz_target;
 
 fn check_numbers(v: &JsValue) {
@@ -15,7 +16,10 @@ fn check_numbers(v: &JsValue) {
         JsValue::Number(n) if n.is_finite() => {
             let text = js_number(*n);
             let back: f64 = text.parse().expect("JavaScript number text parses");
-            assert!(back == *n || (back == 0.0 && *n == 0.0), "{n} printed as {text}");
+            assert!(
+                back == *n || (back == 0.0 && *n == 0.0),
+                "{n} printed as {text}"
+            );
         }
         JsValue::Array(items) => items.iter().for_each(check_numbers),
         JsValue::Object(entries) => entries.iter().for_each(|(_, v)| check_numbers(v)),
