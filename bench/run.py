@@ -590,6 +590,138 @@ def dev_save_to_ready(cli, runs, label, typescript=None, flags=("--typecheck", "
     return statistics.median(latencies), peak, []
 
 
+# ------------------------------------------------------------ MCP server
+
+class McpSession:
+    """`<cli> mcp start` with pipes: send JSON-RPC requests, wait for answers."""
+
+    def __init__(self, cli, box):
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cli + ["mcp", "start"], cwd=box.tmp, env=box.env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.next_id = 0
+
+    def request(self, method, params=None, timeout=60):
+        self.next_id += 1
+        msg = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        self.proc.stdin.flush()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the server exited (code %s)" % self.proc.poll())
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue  # not a protocol line (the official server logs some to stdout)
+            if answer.get("id") == self.next_id:
+                if "error" in answer:
+                    raise RuntimeError("%s failed: %s" % (method, answer["error"]))
+                return answer["result"]
+        raise RuntimeError("no answer to %s within %ss" % (method, timeout))
+
+    def notify(self, method):
+        self.proc.stdin.write((json.dumps({"jsonrpc": "2.0", "method": method}) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def initialize(self):
+        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                    "clientInfo": {"name": "bench", "version": "1"}})
+        self.notify("notifications/initialized")
+
+    def call(self, tool, arguments):
+        result = self.request("tools/call", {"name": tool, "arguments": arguments})
+        if result.get("isError"):
+            raise RuntimeError("%s failed: %s" % (tool, result["content"][0]["text"]))
+        return json.loads(result["content"][0]["text"])
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def mcp_box():
+    routes = [{"method": "GET", "path_regex": "/api/[^/]+/sync",
+               "sync": {"queries": {"_system/cli/queryEnvironmentVariables:default": [
+                   [{"name": "API_KEY", "value": "secret"}, {"name": "MODE", "value": "bench"}]]}}}]
+    box = Sandbox(routes=routes)
+    box.login()
+    with open(os.path.join(box.project, ".env.local"), "w") as f:
+        f.write("CONVEX_DEPLOYMENT=dev:happy-otter-123\n")
+    return box
+
+
+def mcp_start_to_tools_list(cli, runs, label):
+    times, peaks = [], []
+    for i in range(runs + 1):
+        box = mcp_box()
+        session = McpSession(cli, box)
+        try:
+            session.initialize()
+            tools = session.request("tools/list")["tools"]
+            elapsed = time.perf_counter() - session.started
+            if len(tools) != 12:
+                raise RuntimeError("tools/list gave %d tools" % len(tools))
+            peak = peak_rss_kib(session.proc.pid)
+        finally:
+            session.close()
+            box.close()
+        if i > 0:
+            times.append(elapsed)
+            peaks.append(peak)
+    return statistics.median(times), max(peaks), []
+
+
+def mcp_100_calls(cli, runs, label):
+    box = mcp_box()
+    session = McpSession(cli, box)
+    latencies = []
+    try:
+        session.initialize()
+        status = session.call("status", {"projectDir": box.project})
+        selector = status["availableDeployments"][0]["deploymentSelector"]
+        for i in range(100):
+            start = time.perf_counter()
+            if i % 2 == 0:
+                session.call("status", {"projectDir": box.project})
+            else:
+                names = session.call("envList", {"deploymentSelector": selector})["variables"]
+                if [v["name"] for v in names] != ["API_KEY", "MODE"]:
+                    raise RuntimeError("envList gave %s" % names)
+            latencies.append(time.perf_counter() - start)
+        rss = current_rss_kib(session.proc.pid)
+    finally:
+        session.close()
+        box.close()
+    return statistics.median(latencies), rss, []
+
+
+def current_rss_kib(pid):
+    """VmRSS of a running process, in KiB (0 where /proc is not available)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+LONG_RUNNING = {
+    "mcp_start_to_tools_list": mcp_start_to_tools_list,
+    "mcp_100_calls": mcp_100_calls,
+}
+
+
 def peak_rss_kib(pid):
     """VmHWM of a running process, in KiB (0 where /proc is not available)."""
     try:
@@ -629,7 +761,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     sides = [("ours", [os.path.abspath(candidate)]), ("reference", reference_prefix())]
 
-    names = list(SCENARIOS) + list(DEV_SCENARIOS)
+    names = list(SCENARIOS) + list(DEV_SCENARIOS) + list(LONG_RUNNING)
     if args.only:
         names = [n for n in names if n in args.only]
 
@@ -642,6 +774,14 @@ def main():
             for label, cli in sides:
                 try:
                     result[label] = dev_save_to_ready(cli, args.runs, label, typescript, flags)
+                except Exception as e:  # a failing side is reported, not fatal
+                    result[label] = e
+        elif name in LONG_RUNNING:
+            # Long-running processes, timed from inside the session.
+            result = {}
+            for label, cli in sides:
+                try:
+                    result[label] = LONG_RUNNING[name](cli, args.runs, label)
                 except Exception as e:  # a failing side is reported, not fatal
                     result[label] = e
         else:

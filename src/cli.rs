@@ -1,20 +1,16 @@
 //! The command tree. Every flag of every native command is declared here or in
 //! the `Args` struct of its command module.
 //!
-//! Native commands: `dev`, `deploy`, `codegen`, `login` (+ `login status`),
-//! `logout`, `deployment` (all of it), `project`, `dashboard`, `docs`,
-//! `update`, `ai-files`, `export`, `import`, `env`, `run`, `data`, `logs`,
-//! `function-spec`, `insights`, the hidden `init`, `reinit`,
-//! `deployments`, `auth`, `typecheck`, and the hidden `completion` (ours
-//! alone). Every other command of the official CLI is declared as a
-//! [`Forwarded`] stub so that
-//! `--help` lists it and typos are still rejected; running one hands the
-//! original arguments to `node_modules/convex/bin/main.js` ([`crate::forward`]).
+//! Every command of the official CLI 1.48.0 is native. One flag still runs
+//! the project's official CLI ([`crate::forward`], with its reason in
+//! docs/compatibility.md): the hidden `dev --debug-node-apis` diagnostic.
+//! Anything the tree does not know is a usage error, never a Node start. The hidden `completion`
+//! command is ours alone (the official CLI has none).
 //!
 //! Usage errors exit 1 (not clap's 2), `--help` goes to stdout with exit 0 and
 //! `--version` prints the reference version alone, as the official CLI does.
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -37,15 +33,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// Arguments of a command that is not native yet: everything after the
-/// command name is passed on untouched (including `--help`).
-#[derive(Debug, Clone, Args)]
-#[command(disable_help_flag = true)]
-pub struct Forwarded {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., hide = true)]
-    pub args: Vec<OsString>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +82,7 @@ pub enum Command {
     /// Show insights about your deployment
     Insights(commands::insights::Args),
     /// Manage the Model Context Protocol server for Convex [BETA]
-    Mcp(Forwarded),
+    Mcp(commands::mcp::Args),
     /// Manage Convex AI files
     #[command(name = "ai-files")]
     AiFiles(commands::ai_files::Args),
@@ -115,9 +102,6 @@ pub enum Command {
     Integration(commands::integration::Args),
 }
 
-/// Names of the forwarded top-level commands (and aliases), for `help <cmd>`.
-const FORWARDED_COMMANDS: &[&str] = &["mcp", "codegen"];
-
 /// What `main` should do after parsing.
 pub enum Parsed {
     /// Run a command.
@@ -130,16 +114,6 @@ pub enum Parsed {
 /// Parse `argv` (including the program name). Prints help/version/usage
 /// errors itself.
 pub fn parse(argv: Vec<OsString>) -> Parsed {
-    // `convex help <forwarded command>` shows that command's real help.
-    if argv.len() >= 3
-        && argv[1] == "help"
-        && let Some(name) = argv[2].to_str()
-        && FORWARDED_COMMANDS.contains(&name)
-    {
-        let mut args: Vec<OsString> = argv[2..].to_vec();
-        args.push("--help".into());
-        return Parsed::Exit(crate::forward::forward(&args));
-    }
     // `help help` names no command of the official CLI: a usage error.
     if argv.len() >= 3 && argv[1] == "help" && argv[2] == "help" {
         eprintln!("error: unknown command 'help'\n");
@@ -275,6 +249,7 @@ pub fn run(command: Command) -> ExitCode {
         C::Auth(args) => commands::auth::run(args),
         C::Typecheck(args) => commands::typecheck::run(args),
         C::AiFiles(args) => commands::ai_files::run(args),
+        C::Mcp(args) => commands::mcp::run(args),
         C::Integration(args) => commands::integration::run(args),
         C::NetworkTest(args) => commands::network_test::run(args),
         C::Export(args) => commands::export::run(args),
@@ -286,7 +261,6 @@ pub fn run(command: Command) -> ExitCode {
         C::Data(args) => commands::data::run(args),
         C::FunctionSpec(args) => commands::function_spec::run(args),
         C::Insights(args) => commands::insights::run(args),
-        C::Mcp(_) => return ExitCode::from(crate::forward::forward_current_args()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -456,9 +430,14 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_commands_keep_their_arguments() {
-        match parse_ok(&["mcp", "start", "--help", "X"]) {
-            Command::Mcp(f) => assert_eq!(f.args.len(), 3),
+    fn mcp_start_flags_parse() {
+        match parse_ok(&["mcp", "start", "--disable-tools", "data,logs", "--prod"]) {
+            Command::Mcp(m) => match m.command {
+                commands::mcp::Sub::Start(s) => {
+                    assert_eq!(s.disable_tools.as_deref(), Some("data,logs"));
+                    assert!(s.selection.prod);
+                }
+            },
             _ => panic!(),
         }
         assert!(matches!(parse_ok(&["dash"]), Command::Dashboard(_)));

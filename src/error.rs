@@ -85,12 +85,28 @@ pub fn report_and_exit_code(err: &anyhow::Error) -> u8 {
         }
         return failure.exit_code;
     }
+    crate::output::failure(&message_of(err));
+    1
+}
+
+/// The text of an error as the user should read it: a [`Failure`]'s
+/// message, or the error with its causes. For callers that hand the message
+/// on instead of printing it (the MCP server's tool results).
+pub fn message_of(err: &anyhow::Error) -> String {
+    if let Some(failure) = err.downcast_ref::<Failure>() {
+        return match &failure.message {
+            Some(message) => message.clone(),
+            None => "The request failed; the reason was logged on stderr.".to_string(),
+        };
+    }
+    if err.downcast_ref::<Interrupted>().is_some() {
+        return "Interrupted.".to_string();
+    }
     let mut text = err.to_string();
     for cause in err.chain().skip(1) {
         text.push_str(&format!("\n  Caused by: {cause}"));
     }
-    crate::output::failure(&text);
-    1
+    text
 }
 
 #[cfg(test)]

@@ -1,8 +1,13 @@
-//! Commands that are not native yet run the project's own official CLI:
-//! `node <dir>/node_modules/convex/bin/main.js <args>`, where `<dir>` is the
-//! nearest folder at or above the working directory that has one. Arguments,
-//! stdio, environment and exit code pass through untouched (on Unix the
-//! process is replaced with `exec`, so signals reach Node directly).
+//! The one thing this CLI still hands to the project's own official CLI,
+//! with its reason in docs/compatibility.md ("Commands that still run the
+//! official CLI"): the hidden `dev --debug-node-apis` diagnostic. Nothing
+//! else reaches this module: every command of the tree is native, and an
+//! unknown command is a usage error.
+//!
+//! It runs `node <dir>/node_modules/convex/bin/main.js <args>`, where `<dir>`
+//! is the nearest folder at or above the working directory that has one.
+//! Arguments, stdio, environment and exit code pass through untouched (on
+//! Unix the process is replaced with `exec`, so signals reach Node directly).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -20,15 +25,15 @@ pub fn find_project_cli(start: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Forward this process's own arguments (after the program name).
+/// Run the project's official CLI with this process's own arguments (after
+/// the program name) and return its exit code (prints a clear error and
+/// returns 1 when it cannot be run).
 pub fn forward_current_args() -> u8 {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     forward(&args)
 }
 
-/// Run the project's official CLI with `args` and return its exit code
-/// (prints a clear error and returns 1 when it cannot be run).
-pub fn forward(args: &[OsString]) -> u8 {
+fn forward(args: &[OsString]) -> u8 {
     let command_name = args
         .iter()
         .find(|a| !a.to_string_lossy().starts_with('-'))
@@ -43,8 +48,8 @@ pub fn forward(args: &[OsString]) -> u8 {
     };
     let Some(main_js) = find_project_cli(&cwd) else {
         crate::output::failure(&format!(
-            "`convex {command_name}` is not built into this native CLI yet, so it runs the \
-             official CLI from your project's node_modules, and none was found in {} or any \
+            "This part of `convex {command_name}` is not built into this native CLI, so it runs \
+             the official CLI from your project's node_modules, and none was found in {} or any \
              folder above it.\n  Install it in your project with `npm install convex`, then run \
              the command again.",
             cwd.display()

@@ -50,6 +50,7 @@ pub mod global_config;
 pub mod http;
 pub mod jsfmt;
 pub mod local_backend;
+pub mod mcp;
 pub mod output;
 pub mod project;
 pub mod push;

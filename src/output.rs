@@ -78,14 +78,24 @@ pub fn stdout_columns() -> Option<usize> {
         .map(|(_, columns)| usize::from(columns))
 }
 
-/// Whether stdin is a terminal (prompts are possible).
+/// Whether stdin is a terminal (prompts are possible). Never while stdout
+/// and stdin carry a protocol ([`reserve_stdout_for_protocol`]).
 pub fn stdin_is_terminal() -> bool {
-    settings().stdin_tty
+    settings().stdin_tty && !STDOUT_RESERVED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static STDOUT_RESERVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on stdin and stdout carry a protocol (`mcp start`): data lines
+/// go to stderr instead of stdout, and prompts fail as without a terminal.
+pub fn reserve_stdout_for_protocol() {
+    STDOUT_RESERVED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether stderr gets ANSI colours (a terminal, and `NO_COLOR` unset).
 pub fn colors_enabled() -> bool {
-    settings().color
+    // Messages become protocol data under `mcp start`: no ANSI codes there.
+    settings().color && !STDOUT_RESERVED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn write_stderr_line(line: &str) {
@@ -103,6 +113,10 @@ fn eprintln_raw(line: &str) {
 
 /// A data line on stdout (the only thing that goes there).
 pub fn data(text: &str) {
+    if STDOUT_RESERVED.load(std::sync::atomic::Ordering::Relaxed) {
+        write_stderr_line(text);
+        return;
+    }
     let _ = clear_spinner_for_output();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");

@@ -221,11 +221,12 @@ async fn version_help_and_usage_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forwarded_command_without_node_modules_says_how_to_get_it() {
+    // `dev --debug-node-apis` is the one forwarded flag (docs/compatibility.md).
     let s = Scene::new().await;
-    s.cmd(&["mcp", "start"])
+    s.cmd(&["dev", "--once", "--debug-node-apis"])
         .assert()
         .code(1)
-        .stderr(contains("`convex mcp`"))
+        .stderr(contains("`convex dev`"))
         .stderr(contains("npm install convex"));
 }
 
@@ -233,7 +234,7 @@ async fn forwarded_command_without_node_modules_says_how_to_get_it() {
 async fn forwarded_command_without_node_on_path_says_so() {
     let s = Scene::new().await;
     s.write("node_modules/convex/bin/main.js", "");
-    s.cmd(&["mcp", "start"])
+    s.cmd(&["dev", "--once", "--debug-node-apis"])
         .assert()
         .code(1)
         .stderr(contains("`node` was not found"));

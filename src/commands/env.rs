@@ -409,7 +409,7 @@ fn read_file(ctx: &Context, path: &str) -> Result<String> {
 }
 
 /// `NAME=value` as one argument (a letter, then letters, digits, `_`).
-fn split_assignment(arg: &str) -> Option<(String, String)> {
+pub(crate) fn split_assignment(arg: &str) -> Option<(String, String)> {
     let (name, value) = arg.split_once('=')?;
     let mut chars = name.chars();
     let first = chars.next()?;

@@ -92,24 +92,9 @@ async fn run_async(
     if insights.is_empty() {
         output::data("No issues found. The deployment is healthy over the last 72 hours.");
     } else {
-        let errors = insights.iter().filter(|i| i.severity == "error").count();
-        let warnings = insights.iter().filter(|i| i.severity == "warning").count();
-        let mut parts = Vec::new();
-        if errors > 0 {
-            parts.push(format!(
-                "{errors} error{}",
-                if errors > 1 { "s" } else { "" }
-            ));
-        }
-        if warnings > 0 {
-            parts.push(format!(
-                "{warnings} warning{}",
-                if warnings > 1 { "s" } else { "" }
-            ));
-        }
         output::data(&format!(
             "Found {} in the last 72 hours:\n",
-            parts.join(" and ")
+            crate::data_plane::insights::count_by_severity(&insights)
         ));
         for insight in &insights {
             output::data(&format_insight(insight, args.details));

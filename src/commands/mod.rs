@@ -25,6 +25,7 @@ pub mod integration;
 pub mod login;
 pub mod logout;
 pub mod logs;
+pub mod mcp;
 pub mod network_test;
 pub mod one_off;
 pub mod project;

@@ -290,6 +290,39 @@ impl DeploymentSelection {
     }
 }
 
+impl DeploymentSelection {
+    /// The same selection with another choice of deployment within its
+    /// project (the MCP tools act on the deployment a selector names). A
+    /// deployment that is already known (deploy key, self-hosted, `--url`)
+    /// has no such choice and stays as it is.
+    pub fn with_selection_within_project(
+        self,
+        new_within: SelectionWithinProject,
+    ) -> DeploymentSelection {
+        use DeploymentSelection as S;
+        match self {
+            S::Existing { .. } => self,
+            S::WithinProject { target, .. } => S::WithinProject {
+                target,
+                within: new_within,
+            },
+            S::Preview {
+                preview_deploy_key, ..
+            } => S::Preview {
+                preview_deploy_key,
+                within: new_within,
+            },
+            S::ChooseProject { .. } => S::ChooseProject { within: new_within },
+            S::Anonymous {
+                deployment_name, ..
+            } => S::Anonymous {
+                deployment_name,
+                within: new_within,
+            },
+        }
+    }
+}
+
 /// `CONVEX_ALLOW_ANONYMOUS` is not exactly `false`.
 pub fn anonymous_allowed(env: &Env) -> bool {
     env.get(env_vars::CONVEX_ALLOW_ANONYMOUS) != Some("false")

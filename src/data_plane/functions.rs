@@ -168,20 +168,24 @@ fn compact_json(v: &Value) -> String {
 /// A function log line as the official client prints it:
 /// `[CONVEX ?(path)] [LEVEL] message`.
 pub fn function_log_line(path: &str, line: &Value) -> String {
+    match split_log_line(line) {
+        Some((level, message)) => format!("[CONVEX ?({path})] [{level}] {message}"),
+        None => format!("[CONVEX ?({path})] Could not parse console.log"),
+    }
+}
+
+/// A function log line's `[LEVEL]` and message (`None` when it has no
+/// level, which the official client reports as unparsable).
+pub fn split_log_line(line: &Value) -> Option<(String, String)> {
     let text = match line {
         Value::String(s) => s.clone(),
         other => format!("ConvexError {}", stringify(&JsValue::from_serde(other), 2)),
     };
     // `^\[.*?\] ` without crossing a line break.
     let first_line_end = text.find(['\n', '\r']).unwrap_or(text.len());
-    if let Some(rest) = text[..first_line_end].strip_prefix('[')
-        && let Some(end) = rest.find("] ")
-    {
-        let level = &rest[..end];
-        let message = &text[end + 3..];
-        return format!("[CONVEX ?({path})] [{level}] {message}");
-    }
-    format!("[CONVEX ?({path})] Could not parse console.log")
+    let rest = text[..first_line_end].strip_prefix('[')?;
+    let end = rest.find("] ")?;
+    Some((rest[..end].to_string(), text[end + 3..].to_string()))
 }
 
 /// The official client's text for a permission failure, when `message` is
@@ -381,10 +385,20 @@ pub async fn run_inline_query(
     component: Option<&str>,
 ) -> Result<InlineOutcome> {
     let component_id = component_id(target, component).await?;
+    run_test_query(target, &inline_query_source(inline_query), component_id).await
+}
+
+/// Evaluate a query module's source (`POST /api/run_test_function`, as the
+/// dashboard and the MCP `runOneoffQuery` tool send it).
+pub async fn run_test_query(
+    target: &Target,
+    source: &str,
+    component_id: Option<String>,
+) -> Result<InlineOutcome> {
     let mut body = serde_json::json!({
         "adminKey": target.admin_key,
         "args": {},
-        "bundle": {"path": "testQuery.js", "source": inline_query_source(inline_query)},
+        "bundle": {"path": "testQuery.js", "source": source},
         "format": "convex_encoded_json",
     });
     if let Some(id) = component_id {

@@ -135,6 +135,19 @@ pub fn parse_rows(rows: &[Value], include_recent_events: bool) -> Result<Vec<Ins
     Ok(out)
 }
 
+/// "2 errors and 1 warning": how many insights of each severity.
+pub fn count_by_severity(insights: &[Insight]) -> String {
+    let count = |severity: &str, word: &str| {
+        let n = insights.iter().filter(|i| i.severity == severity).count();
+        (n > 0).then(|| format!("{n} {word}{}", if n > 1 { "s" } else { "" }))
+    };
+    [count("error", "error"), count("warning", "warning")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 /// Fetch the insights of `deployment_name` (team `team_id`) for the 72
 /// hours up to `now`.
 pub async fn fetch_insights(
