@@ -48,10 +48,9 @@ async fn run_async(
     flags: &crate::credentials::SelectionFlags,
     args: &Args,
 ) -> Result<()> {
-    let selection = crate::credentials::get_deployment_selection(ctx, flags).await?;
-    let deployment = crate::credentials::load_selected_deployment_credentials(
+    let deployment = crate::credentials::select_deployment_credentials(
         ctx,
-        &selection,
+        flags,
         crate::credentials::LoadOptions::default(),
     )
     .await?;

@@ -50,10 +50,9 @@ impl Target {
 /// Select the deployment from the flags and environment and fetch its
 /// credentials (the official `selectEnvDeployment`).
 pub async fn select_deployment(ctx: &Context, flags: &SelectionFlags) -> Result<Target> {
-    let selection = credentials::get_deployment_selection(ctx, flags).await?;
-    let credentials = credentials::load_selected_deployment_credentials(
+    let credentials = credentials::select_deployment_credentials(
         ctx,
-        &selection,
+        flags,
         LoadOptions {
             ensure_local_running: false,
         },

@@ -31,7 +31,7 @@ pub mod selector;
 pub use resolve::{
     Access, DeploymentCredentials, DeploymentFields, LoadOptions, ProjectDetails,
     check_access_to_project, load_selected_deployment_credentials, project_details,
-    provision_deployment,
+    provision_deployment, select_deployment_credentials,
 };
 pub use selection::{
     build_environment, configured_deployment_type, get_deployment_selection,

@@ -682,6 +682,17 @@ async fn load_for_project(
     })
 }
 
+/// The whole resolution most commands need: select the deployment from the
+/// flags and environment, then load its credentials.
+pub async fn select_deployment_credentials(
+    ctx: &Context,
+    flags: &super::SelectionFlags,
+    options: LoadOptions,
+) -> Result<DeploymentCredentials> {
+    let selection = super::get_deployment_selection(ctx, flags).await?;
+    load_selected_deployment_credentials(ctx, &selection, options).await
+}
+
 /// Resolve a selection into URL, admin key and deployment fields.
 ///
 /// - existing deployment: as is;
