@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::warm_checker::{Reader, Running, SCRIPT, WarmChecker, WarmMode};
+use super::warm_checker::{Reader, Running, SCRIPT, WarmChecker, WarmMode, YOUNG_GENERATION_FLAG};
 use crate::bundler::fingerprint::sha256_hex;
 use crate::env::Env;
 use crate::env_vars;
@@ -286,6 +286,7 @@ fn spawn_detached(
     let command = || {
         let mut command = std::process::Command::new(node);
         command
+            .arg(YOUNG_GENERATION_FLAG)
             .arg(script)
             .arg(mode.as_str())
             .arg(package_dir)

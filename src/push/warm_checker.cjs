@@ -316,6 +316,35 @@ function watchMode() {
       };
     };
     state.close = () => watch.close();
+
+    // JIT warm-up (see WARM_UP_ROUNDS): a throwaway program over the same
+    // source files gets a fresh type checker, as the program after a save
+    // does, and checks the project's own files one per step.
+    state.warmUp = function* () {
+      const program = watch.getProgram().getProgram();
+      const own = program
+        .getSourceFiles()
+        .filter((f) => !f.isDeclarationFile && !program.isSourceFileFromExternalLibrary(f) && !isInNodeModules(f.fileName))
+        .slice(0, WARM_UP_FILES);
+      if (!own.length) return;
+      const known = new Map(program.getSourceFiles().map((f) => [f.fileName, f]));
+      const host = ts.createCompilerHost(program.getCompilerOptions());
+      const read = host.getSourceFile;
+      host.getSourceFile = (fileName, ...rest) => known.get(fileName) || read.call(host, fileName, ...rest);
+      yield;
+      const fresh = ts.createProgram({
+        rootNames: program.getRootFileNames(),
+        options: program.getCompilerOptions(),
+        projectReferences: program.getProjectReferences(),
+        host,
+        oldProgram: program,
+      });
+      for (const file of own) {
+        yield;
+        const copy = fresh.getSourceFile(file.fileName);
+        if (copy) fresh.getSemanticDiagnostics(copy);
+      }
+    };
     return state;
   }
 
@@ -361,7 +390,18 @@ function watchMode() {
     return { status: "fallback", reason: "node_modules keeps changing", files: [], output: "" };
   }
 
-  return { ready: { version: ts.version }, check };
+  // One warm-up round over the most recently checked project.
+  let last;
+  function warmUp() {
+    return last && states.get(last) ? states.get(last).warmUp() : undefined;
+  }
+
+  function checkAndRemember(request) {
+    last = request.project;
+    return check(request);
+  }
+
+  return { ready: { version: ts.version }, check: checkAndRemember, warmUp };
 }
 
 // ----------------------------------------------------------- TypeScript 7
@@ -527,8 +567,9 @@ async function loadChecker() {
   return checker;
 }
 
-// Splits `stream`'s text into lines and answers each request on it.
-function serveRequests(stream, checker, reply, onRequest) {
+// Splits `stream`'s text into lines and answers each request on it;
+// `answered` runs after each answer.
+function serveRequests(stream, checker, reply, answered) {
   let buffered = "";
   stream.setEncoding("utf8");
   stream.on("data", (chunk) => {
@@ -544,7 +585,6 @@ function serveRequests(stream, checker, reply, onRequest) {
       } catch {
         continue;
       }
-      if (onRequest) onRequest();
       let answer;
       try {
         answer = checker.check(request);
@@ -552,7 +592,7 @@ function serveRequests(stream, checker, reply, onRequest) {
         answer = { status: "fallback", reason: String((error && error.stack) || error), files: [], output: "" };
       }
       reply(Object.assign({ id: request.id }, answer));
-      if (onRequest) onRequest();
+      answered(answer);
     }
   });
 }
@@ -565,7 +605,10 @@ async function main() {
     return;
   }
   send({ ready: true, version: checker.ready.version });
-  serveRequests(process.stdin, checker, send);
+  const warming = makeWarming(checker);
+  serveRequests(process.stdin, checker, send, (answer) => {
+    if (answer.status !== "fallback") warming.restart();
+  });
 }
 
 // The typecheck server (see the top of this file).
@@ -599,6 +642,9 @@ function serve() {
     } catch {}
     process.exit(0);
   }
+  // One JIT warm-up for the server, whichever connection asked.
+  let warmingOf;
+  const warming = (checker) => warmingOf || (warmingOf = makeWarming(checker));
   let idleTimer;
   function touch() {
     clearTimeout(idleTimer);
@@ -618,7 +664,10 @@ function serve() {
         return;
       }
       reply({ ready: true, version: checker.ready.version, pid: process.pid });
-      serveRequests(socket, checker, reply, touch);
+      serveRequests(socket, checker, reply, (answer) => {
+        touch();
+        if (answer.status !== "fallback") warming(checker).restart();
+      });
     });
   });
 
@@ -660,6 +709,54 @@ function serve() {
   });
   loaded = new Promise(() => {});
   server.listen(serveAddress);
+}
+
+// JIT warm-up. After a save, TypeScript builds a new program whose new type
+// checker re-checks the edited file; that takes several times longer for the
+// first saves than once V8 has optimised the checker's code (measured on a
+// Convex project: 650, 510, 340, 270 ... 170 ms). So after a check, while
+// no request is waiting, the checker does a few throwaway checks of the
+// project's own files. A step checks one file, and a request that arrives
+// is answered before the next step, so it waits for one file's check at most.
+const WARM_UP_ROUNDS = 6;
+const WARM_UP_FILES = 8;
+const WARM_UP_DELAY_MS = 250;
+
+function makeWarming(checker) {
+  let roundsLeft = WARM_UP_ROUNDS;
+  let steps;
+  let timer; // {immediate} or {timeout}
+  function stop() {
+    if (timer && timer.immediate) clearImmediate(timer.immediate);
+    if (timer && timer.timeout) clearTimeout(timer.timeout);
+    timer = undefined;
+  }
+  function step() {
+    timer = undefined;
+    if (!steps) {
+      if (roundsLeft <= 0) return;
+      roundsLeft--;
+      steps = checker.warmUp && checker.warmUp();
+      if (!steps) return;
+    }
+    let done;
+    try {
+      done = steps.next().done;
+    } catch {
+      roundsLeft = 0;
+      done = true;
+    }
+    if (done) steps = undefined;
+    timer = { immediate: setImmediate(step) };
+  }
+  return {
+    // A check just ran: start the remaining rounds over from its program.
+    restart() {
+      steps = undefined;
+      stop();
+      if (roundsLeft > 0 && checker.warmUp) timer = { timeout: setTimeout(step, WARM_UP_DELAY_MS) };
+    },
+  };
 }
 
 main();
