@@ -27,6 +27,7 @@ struct Scene {
     project: tempfile::TempDir,
     server: MockServer,
     env: Vec<(String, String)>,
+    edits: std::cell::Cell<u32>,
 }
 
 impl Drop for Scene {
@@ -67,6 +68,7 @@ impl Scene {
                 ("CONVEX_DEPLOY_KEY".into(), PROD_KEY.into()),
                 ("CONVEX_VERBOSE".into(), "1".into()),
             ],
+            edits: Default::default(),
         };
         support::deploy_mock::mount_defaults(&scene.server).await;
         Some(scene)
@@ -98,8 +100,15 @@ impl Scene {
         )
     }
 
-    fn write(&self, rel: &str, text: &str) {
-        support::write_files(self.project.path(), &[(rel, text)]);
+    /// Writes `convex/bad.ts`, each time with other bytes: a remembered
+    /// pass (same contents as before) would answer without any checker.
+    fn edit_bad(&self, text: &str) {
+        let n = self.edits.get() + 1;
+        self.edits.set(n);
+        support::write_files(
+            self.project.path(),
+            &[("convex/bad.ts", &format!("{text}// edit {n}\n"))],
+        );
     }
 
     /// `<cache>/typecheck/server`.
@@ -196,7 +205,7 @@ fn assert_type_error(code: Option<i32>, stderr: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_deploy_is_checked_by_the_server_the_first_left() {
     let Some(s) = Scene::new().await else { return };
-    s.write("convex/bad.ts", GOOD);
+    s.edit_bad(GOOD);
     let (code, first) = s.deploy();
     assert_eq!(code, Some(0), "{first}");
     assert!(first.contains("Started a typecheck server"), "{first}");
@@ -216,7 +225,7 @@ async fn a_second_deploy_is_checked_by_the_server_the_first_left() {
 
     // A type error: the server sees the edit and answers with tsc's report;
     // nothing is committed.
-    s.write("convex/bad.ts", BAD);
+    s.edit_bad(BAD);
     let (code, second) = s.deploy();
     assert_type_error(code, &second);
     assert_eq!(served_by(&second), Some(pid), "{second}");
@@ -224,7 +233,7 @@ async fn a_second_deploy_is_checked_by_the_server_the_first_left() {
     assert_eq!(s.finish_pushes().await, 1);
 
     // Fixed: passes, same server.
-    s.write("convex/bad.ts", GOOD);
+    s.edit_bad(GOOD);
     let (code, third) = s.deploy();
     assert_eq!(code, Some(0), "{third}");
     assert_eq!(served_by(&third), Some(pid), "{third}");
@@ -235,20 +244,20 @@ async fn a_second_deploy_is_checked_by_the_server_the_first_left() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_server_is_replaced_and_an_unusable_socket_falls_back_to_tsc() {
     let Some(s) = Scene::new().await else { return };
-    s.write("convex/bad.ts", GOOD);
+    s.edit_bad(GOOD);
     let (code, first) = s.deploy();
     assert_eq!(code, Some(0), "{first}");
-    let old = served_by(&first).expect("served by a server");
+    let old = served_by(&first).unwrap_or_else(|| panic!("not served by a server: {first}"));
 
     // Killed: its socket file stays behind, stale; the next deploy's new
     // server replaces it, and the verdict is right.
     kill(old);
     assert!(wait_until_gone(old, Duration::from_secs(10)));
     assert_eq!(s.files_with("sock").len(), 1);
-    s.write("convex/bad.ts", BAD);
+    s.edit_bad(BAD);
     let (code, second) = s.deploy();
     assert_type_error(code, &second);
-    let new = served_by(&second).expect("served by a new server");
+    let new = served_by(&second).unwrap_or_else(|| panic!("not served by a new server: {second}"));
     assert_ne!(new, old);
 
     // Killed, and a folder where its socket was: no server can listen
@@ -266,7 +275,7 @@ async fn a_killed_server_is_replaced_and_an_unusable_socket_falls_back_to_tsc() 
         "{third}"
     );
     assert_eq!(s.finish_pushes().await, 1);
-    s.write("convex/bad.ts", GOOD);
+    s.edit_bad(GOOD);
     let (code, fourth) = s.deploy();
     assert_eq!(code, Some(0), "{fourth}");
     assert_eq!(s.finish_pushes().await, 2);
@@ -286,7 +295,7 @@ async fn ci_and_the_switch_leave_no_server_and_an_idle_one_exits() {
 
     s.env.retain(|(k, _)| k != "CI");
     s.set("CONVEX_TYPECHECK_SERVER", "0");
-    s.write("convex/bad.ts", GOOD);
+    s.edit_bad(GOOD);
     let (code, stderr) = s.deploy();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("typecheck server"), "{stderr}");
@@ -296,11 +305,10 @@ async fn ci_and_the_switch_leave_no_server_and_an_idle_one_exits() {
     // takes its socket and pid file along.
     s.env.retain(|(k, _)| k != "CONVEX_TYPECHECK_SERVER");
     s.set("CONVEX_TYPECHECK_SERVER_IDLE_SECONDS", "1");
-    // (An edit, or the remembered pass would answer without any checker.)
-    s.write("convex/bad.ts", &format!("{GOOD}// edited\n"));
+    s.edit_bad(GOOD);
     let (code, stderr) = s.deploy();
     assert_eq!(code, Some(0), "{stderr}");
-    let pid = served_by(&stderr).expect("served by a server");
+    let pid = served_by(&stderr).unwrap_or_else(|| panic!("not served by a server: {stderr}"));
     assert!(
         wait_until_gone(pid, Duration::from_secs(15)),
         "the idle server still runs"
