@@ -304,6 +304,35 @@ function watchMode() {
       };
     };
     state.close = () => watch.close();
+
+    // JIT warm-up (see WARM_UP_ROUNDS): a throwaway program over the same
+    // source files gets a fresh type checker, as the program after a save
+    // does, and checks the project's own files one per step.
+    state.warmUp = function* () {
+      const program = watch.getProgram().getProgram();
+      const own = program
+        .getSourceFiles()
+        .filter((f) => !f.isDeclarationFile && !program.isSourceFileFromExternalLibrary(f) && !isInNodeModules(f.fileName))
+        .slice(0, WARM_UP_FILES);
+      if (!own.length) return;
+      const known = new Map(program.getSourceFiles().map((f) => [f.fileName, f]));
+      const host = ts.createCompilerHost(program.getCompilerOptions());
+      const read = host.getSourceFile;
+      host.getSourceFile = (fileName, ...rest) => known.get(fileName) || read.call(host, fileName, ...rest);
+      yield;
+      const fresh = ts.createProgram({
+        rootNames: program.getRootFileNames(),
+        options: program.getCompilerOptions(),
+        projectReferences: program.getProjectReferences(),
+        host,
+        oldProgram: program,
+      });
+      for (const file of own) {
+        yield;
+        const copy = fresh.getSourceFile(file.fileName);
+        if (copy) fresh.getSemanticDiagnostics(copy);
+      }
+    };
     return state;
   }
 
@@ -349,7 +378,18 @@ function watchMode() {
     return { status: "fallback", reason: "node_modules keeps changing", files: [], output: "" };
   }
 
-  return { ready: { version: ts.version }, check };
+  // One warm-up round over the most recently checked project.
+  let last;
+  function warmUp() {
+    return last && states.get(last) ? states.get(last).warmUp() : undefined;
+  }
+
+  function checkAndRemember(request) {
+    last = request.project;
+    return check(request);
+  }
+
+  return { ready: { version: ts.version }, check: checkAndRemember, warmUp };
 }
 
 // ----------------------------------------------------------- TypeScript 7
@@ -518,6 +558,7 @@ async function main() {
     return;
   }
   send({ ready: true, version: checker.ready.version });
+  const warming = makeWarming(checker);
   let buffered = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
@@ -540,8 +581,57 @@ async function main() {
         answer = { status: "fallback", reason: String((error && error.stack) || error), files: [], output: "" };
       }
       send(Object.assign({ id: request.id }, answer));
+      if (answer.status !== "fallback") warming.restart();
     }
   });
+}
+
+// JIT warm-up. After a save, TypeScript builds a new program whose new type
+// checker re-checks the edited file; that takes several times longer for the
+// first saves than once V8 has optimised the checker's code (measured on a
+// Convex project: 650, 510, 340, 270 ... 170 ms). So after a check, while
+// no request is waiting, the checker does a few throwaway checks of the
+// project's own files. A step checks one file, and a request that arrives
+// is answered before the next step, so it waits for one file's check at most.
+const WARM_UP_ROUNDS = 6;
+const WARM_UP_FILES = 8;
+const WARM_UP_DELAY_MS = 250;
+
+function makeWarming(checker) {
+  let roundsLeft = WARM_UP_ROUNDS;
+  let steps;
+  let timer; // {immediate} or {timeout}
+  function stop() {
+    if (timer && timer.immediate) clearImmediate(timer.immediate);
+    if (timer && timer.timeout) clearTimeout(timer.timeout);
+    timer = undefined;
+  }
+  function step() {
+    timer = undefined;
+    if (!steps) {
+      if (roundsLeft <= 0) return;
+      roundsLeft--;
+      steps = checker.warmUp && checker.warmUp();
+      if (!steps) return;
+    }
+    let done;
+    try {
+      done = steps.next().done;
+    } catch {
+      roundsLeft = 0;
+      done = true;
+    }
+    if (done) steps = undefined;
+    timer = { immediate: setImmediate(step) };
+  }
+  return {
+    // A check just ran: start the remaining rounds over from its program.
+    restart() {
+      steps = undefined;
+      stop();
+      if (roundsLeft > 0 && checker.warmUp) timer = { timeout: setTimeout(step, WARM_UP_DELAY_MS) };
+    },
+  };
 }
 
 main();
