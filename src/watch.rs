@@ -353,7 +353,14 @@ impl FileWatcher {
         quiet: Duration,
         trace: Trace<'_>,
     ) {
-        'first: loop {
+        self.wait_for_overlap(observations, trace).await;
+        self.wait_for_quiet(observations, quiet, trace).await;
+    }
+
+    /// Wait until an event overlaps `observations` (events already queued
+    /// count).
+    pub async fn wait_for_overlap(&mut self, observations: &Observations, trace: Trace<'_>) {
+        loop {
             for path in self.next_paths().await {
                 if let Some(t) = trace {
                     t(&format!("Processing {}", path.display()));
@@ -362,22 +369,41 @@ impl FileWatcher {
                     if let Some(t) = trace {
                         t(&format!("{} {reason}, rebuilding...", path.display()));
                     }
-                    break 'first;
+                    return;
                 }
             }
         }
+    }
+
+    /// Wait until no event overlapping `observations` has arrived for
+    /// `quiet`.
+    pub async fn wait_for_quiet(
+        &mut self,
+        observations: &Observations,
+        quiet: Duration,
+        trace: Trace<'_>,
+    ) {
         let mut deadline = tokio::time::Instant::now() + quiet;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => return,
-                paths = self.next_paths() => {
-                    if paths.iter().any(|p| observations.overlaps(p).is_some()) {
-                        if let Some(t) = trace {
-                            t("Received an overlapping event, delaying push.");
-                        }
-                        deadline = tokio::time::Instant::now() + quiet;
+                () = self.next_overlap(observations) => {
+                    if let Some(t) = trace {
+                        t("Received an overlapping event, delaying push.");
                     }
+                    deadline = tokio::time::Instant::now() + quiet;
                 }
+            }
+        }
+    }
+
+    /// Wait for the next event that overlaps `observations`. Cancel-safe:
+    /// dropping it loses no event that overlaps.
+    pub async fn next_overlap(&mut self, observations: &Observations) {
+        loop {
+            let paths = self.next_paths().await;
+            if paths.iter().any(|p| observations.overlaps(p).is_some()) {
+                return;
             }
         }
     }

@@ -59,7 +59,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::bundler::{BuildCache, BundleOptions, Bundler, ComponentGraph};
+use crate::bundler::{AppBundle, BuildCache, BundleOptions, Bundler, ComponentGraph};
 use crate::commands::TypecheckMode;
 use crate::context::Context;
 use crate::credentials::DeploymentType;
@@ -211,7 +211,71 @@ pub struct Pusher {
     warm: WarmSlot,
     /// One-shot pushes' typecheck server (see [`typecheck_server`]).
     typecheck_server: Option<typecheck_server::ServerSettings>,
+    /// Whether pushes prepare their request while `get_config_hashes` is
+    /// answered (`dev`, see [`Pusher::speculate`]).
+    speculates: std::sync::atomic::AtomicBool,
+    /// What the next `get_config_hashes` is expected to report (`dev`).
+    predictions: std::sync::Mutex<Predictions>,
 }
+
+/// What `get_config_hashes` reports next: normally the modules of the last
+/// successful push; but a server that keeps none (or another pusher) makes
+/// it repeat its previous report instead.
+#[derive(Default)]
+struct Predictions {
+    pushed: PushedHashes,
+    /// The last report.
+    reported: Option<Vec<request::RemoteModuleHash>>,
+    /// Whether the last report repeated the one before rather than the
+    /// last push's modules.
+    repeats: bool,
+}
+
+impl Predictions {
+    /// Notes what the server reported (see [`Predictions::repeats`]).
+    fn note_report(&mut self, reported: &[request::RemoteModuleHash]) {
+        fn same(a: &[request::RemoteModuleHash], b: &[request::RemoteModuleHash]) -> bool {
+            let key = |list: &[request::RemoteModuleHash]| {
+                let mut keys: Vec<(String, String, bool)> = list
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.path.clone(),
+                            h.hash.clone(),
+                            h.environment == crate::bundler::Environment::Node,
+                        )
+                    })
+                    .collect();
+                keys.sort();
+                keys
+            };
+            a.len() == b.len() && key(a) == key(b)
+        }
+        if matches!(&self.pushed, PushedHashes::Known(pushed) if same(pushed, reported)) {
+            self.repeats = false;
+        } else if self
+            .reported
+            .as_deref()
+            .is_some_and(|previous| same(previous, reported))
+        {
+            self.repeats = true;
+        }
+        self.reported = Some(reported.to_vec());
+    }
+}
+
+/// The hashes of the modules the deployment got from the last push.
+#[derive(Default)]
+enum PushedHashes {
+    #[default]
+    Unknown,
+    /// Still being computed (in the background, during that push).
+    Pending(tokio::task::JoinHandle<Vec<request::RemoteModuleHash>>),
+    Known(Vec<request::RemoteModuleHash>),
+}
+
+/// Hashes of a push's modules, computed in the background.
+type HashTask = tokio::task::JoinHandle<Vec<request::RemoteModuleHash>>;
 
 /// `dev`'s warm checker; dropping the slot stops it.
 #[derive(Default)]
@@ -272,7 +336,65 @@ impl Pusher {
             bundler,
             warm: WarmSlot::default(),
             typecheck_server: None,
+            speculates: std::sync::atomic::AtomicBool::new(false),
+            predictions: std::sync::Mutex::new(Predictions::default()),
         })
+    }
+
+    /// For a run of many pushes (`dev`): each push hashes its modules in
+    /// the background, and the next one builds and encodes its request
+    /// from those hashes while `get_config_hashes` is answered; when the
+    /// server reports exactly them (nobody else pushed), the body is ready.
+    pub fn speculate_requests(&self) {
+        self.speculates
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Starts the background work of [`Pusher::speculate_requests`]: the
+    /// hashes of `app`'s modules, and the request prepared from the last
+    /// push's hashes (when known).
+    async fn speculate(
+        &self,
+        app: &AppBundle,
+        params: &request::OwnedRequestParams,
+    ) -> Option<(
+        HashTask,
+        Option<tokio::task::JoinHandle<request::Speculative>>,
+    )> {
+        if !self.speculates.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let functions = app.functions.clone();
+        let hashes = tokio::task::spawn_blocking(move || request::app_module_hashes(&functions));
+        let state = std::mem::take(&mut self.predictions().pushed);
+        let pushed = match state {
+            PushedHashes::Unknown => None,
+            PushedHashes::Known(known) => Some(known),
+            PushedHashes::Pending(task) => task.await.ok(),
+        };
+        let expected = {
+            let mut predictions = self.predictions();
+            if let Some(pushed) = &pushed {
+                predictions.pushed = PushedHashes::Known(pushed.clone());
+            }
+            if predictions.repeats {
+                predictions.reported.clone()
+            } else {
+                pushed
+            }
+        };
+        let prepared = expected.map(|expected| {
+            let bundle = app.clone();
+            let params = params.clone();
+            tokio::task::spawn_blocking(move || {
+                request::Speculative::prepare(bundle, &expected, &params.params())
+            })
+        });
+        Some((hashes, prepared))
+    }
+
+    fn predictions(&self) -> std::sync::MutexGuard<'_, Predictions> {
+        self.predictions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Keeps a warm TypeScript checker for the pushes to come (`dev`), and
@@ -388,6 +510,21 @@ impl Pusher {
         options: &PushOptions,
         output: &dyn PushOutput,
     ) -> PushResult<PushOutcome> {
+        self.push_gated(ctx, target, options, output, None).await
+    }
+
+    /// [`Pusher::push`] that awaits `gate` before its first request to the
+    /// deployment (`dev` bundles while a save's debounce runs out, and drops
+    /// the push if the files change again before the gate opens). With a
+    /// typecheck the gate comes first: the checker is not to be interrupted.
+    pub async fn push_gated(
+        &self,
+        ctx: &Context,
+        target: &PushTarget,
+        options: &PushOptions,
+        output: &dyn PushOutput,
+        gate: Option<Gate<'_>>,
+    ) -> PushResult<PushOutcome> {
         let reporter = Reporter::default();
         let mut root_span = Span::root(&reporter, "runComponentsPush");
         let udf_server_version = installed_convex_version(&self.project_root)
@@ -404,6 +541,8 @@ impl Pusher {
                 .map_err(|e| PushError::fatal(format!("{e:#}")))?,
             udf_server_version,
             started: Instant::now(),
+            gate: std::cell::RefCell::new(gate),
+            module_hashes: std::cell::RefCell::new(None),
         };
         let mut outcome = run.run(&mut root_span).await.map_err(|mut e| {
             e.observed_files.sort();
@@ -433,7 +572,15 @@ struct Run<'a> {
     client: DeploymentClient,
     udf_server_version: String,
     started: Instant,
+    /// Awaited before the first request (see [`Pusher::push_gated`]).
+    gate: std::cell::RefCell<Option<Gate<'a>>>,
+    /// This push's module hashes, being computed (see
+    /// [`Pusher::speculate_requests`]).
+    module_hashes: std::cell::RefCell<Option<HashTask>>,
 }
+
+/// What a push awaits before its first request to the deployment.
+pub type Gate<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
 
 /// When and on what the typecheck runs (see `Run::plan_typecheck`).
 #[derive(Default)]
@@ -499,7 +646,19 @@ impl Run<'_> {
         }
     }
 
+    /// Waits for the gate, once.
+    async fn open_gate(&self) {
+        let gate = self.gate.borrow_mut().take();
+        if let Some(gate) = gate {
+            gate.await;
+            self.timing("gate opened");
+        }
+    }
+
     async fn run(&self, root_span: &mut Span) -> PushResult<PushOutcome> {
+        if self.options.typecheck != TypecheckMode::Disable {
+            self.open_gate().await;
+        }
         let project_root = self.pusher.project_root();
         crate::project::ensure_has_convex_dependency(project_root, "push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
@@ -596,6 +755,11 @@ impl Run<'_> {
             .map_err(with_files)?
         };
         self.timing("finish_push answered");
+        if !self.options.dry_run
+            && let Some(task) = self.module_hashes.borrow_mut().take()
+        {
+            self.pusher.predictions().pushed = PushedHashes::Pending(task);
+        }
         diff::print_finish_diff(
             self.output,
             &start_push,
@@ -710,6 +874,7 @@ impl Run<'_> {
         };
         observed.extend(app.input_files.iter().cloned());
         self.timing("bundled");
+        self.open_gate().await;
         if typechecks {
             // The rest of the predicted final files (bundles read them as
             // they were).
@@ -722,24 +887,39 @@ impl Run<'_> {
         }
         let typecheck_pending = typechecks && !plan.early;
 
+        let params = request::OwnedRequestParams {
+            admin_key: self.target.admin_key.clone(),
+            dry_run: options.dry_run,
+            functions: config.functions.clone(),
+            node_version: config.node.node_version.clone(),
+            udf_server_version: self.udf_server_version.clone(),
+            for_codegen: options.codegen_only_component.is_some(),
+        };
+        // While `get_config_hashes` is answered: hash this push's modules
+        // (what the server will report after it), and, when the previous
+        // push's are known, build and encode the request those would make
+        // (used only if the real one is identical).
+        let speculation = if options.push_all_modules || options.write_push_request.is_some() {
+            None
+        } else {
+            self.pusher.speculate(&app, &params).await
+        };
+        let speculating = speculation.is_some();
         let prepare_request = async {
             let remote = if options.push_all_modules {
                 None
             } else {
                 let _s = span.child("getUnchangedModuleHashesFromServer");
-                Some(api::get_config_hashes(&self.client, &self.udf_server_version).await?)
+                let remote = api::get_config_hashes(&self.client, &self.udf_server_version).await?;
+                if speculating {
+                    self.pusher.predictions().note_report(&remote.module_hashes);
+                }
+                Some(remote)
             };
             let request = request::build_request(
                 app,
                 remote.as_ref().map(|r| r.module_hashes.as_slice()),
-                &request::RequestParams {
-                    admin_key: &self.target.admin_key,
-                    dry_run: options.dry_run,
-                    functions: &config.functions,
-                    node_version: config.node.node_version.as_deref(),
-                    udf_server_version: &self.udf_server_version,
-                    for_codegen: options.codegen_only_component.is_some(),
-                },
+                &params.params(),
             );
             PushResult::Ok(request)
         };
@@ -773,11 +953,31 @@ impl Run<'_> {
         let checks_and_request = async {
             let request = prepare_request.await?;
             let sizes = request.component_module_sizes();
-            let json = request.to_json();
-            let body = request::brotli_compress(json.as_bytes());
+            let (hashes, prepared) = match speculation {
+                Some((hashes, prepared)) => (Some(hashes), prepared),
+                None => (None, None),
+            };
+            *self.module_hashes.borrow_mut() = hashes;
+            let prepared = match prepared {
+                Some(task) => task.await.ok().and_then(|p| p.body_for(&request)),
+                None => None,
+            };
+            let (json_len, body) = match prepared {
+                Some((json_len, body)) => {
+                    crate::output::verbose(
+                        "Using the request body encoded during get_config_hashes \
+                         (the server reported the expected modules)",
+                    );
+                    (json_len, body)
+                }
+                None => {
+                    let json = request.to_json();
+                    (json.len(), request::brotli_compress(json.as_bytes()))
+                }
+            };
             crate::output::verbose(&format!(
                 "Compressed {:.2}KiB to {:.2}KiB",
-                json.len() as f64 / 1024.0,
+                json_len as f64 / 1024.0,
                 body.len() as f64 / 1024.0
             ));
             let check_ctx = checks::CheckContext {

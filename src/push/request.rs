@@ -176,6 +176,82 @@ pub fn partition_modules(
     (unchanged, changed)
 }
 
+/// `(path, hash, environment)` of every module of the app, as
+/// `get_config_hashes` reports them once the server has the modules.
+pub fn app_module_hashes(functions: &[Module]) -> Vec<RemoteModuleHash> {
+    functions
+        .iter()
+        .map(|module| RemoteModuleHash {
+            path: module.path.clone(),
+            hash: module_hash(module),
+            environment: module.environment,
+        })
+        .collect()
+}
+
+/// A request's encoded body prepared ahead, from the hashes the server is
+/// expected to report (`dev`: those of the previous push). It stands in
+/// only for the same request (see [`Speculative::body_for`]).
+pub struct Speculative {
+    /// The modules the prepared request sends by hash: given the same
+    /// bundle and parameters, the only part that depends on the server.
+    unchanged: Vec<ModuleHash>,
+    /// The length of the request's JSON.
+    pub json_len: usize,
+    body: Vec<u8>,
+}
+
+impl Speculative {
+    /// Builds and encodes the request `bundle` makes if the server reports
+    /// `expected`. Meant for a blocking thread while the real hashes are
+    /// on their way.
+    pub fn prepare(
+        bundle: AppBundle,
+        expected: &[RemoteModuleHash],
+        params: &RequestParams<'_>,
+    ) -> Speculative {
+        let request = build_request(bundle, Some(expected), params);
+        let json = request.to_json();
+        Speculative {
+            unchanged: request.app_definition.unchanged_module_hashes,
+            json_len: json.len(),
+            body: brotli_compress(json.as_bytes()),
+        }
+    }
+
+    /// The prepared body, when `request` (built from the same bundle and
+    /// parameters) sends the same modules by hash, and so is the request
+    /// prepared.
+    pub fn body_for(self, request: &StartPushRequest) -> Option<(usize, Vec<u8>)> {
+        (request.app_definition.unchanged_module_hashes == self.unchanged)
+            .then_some((self.json_len, self.body))
+    }
+}
+
+/// [`RequestParams`] that own their values (for another thread).
+#[derive(Debug, Clone)]
+pub struct OwnedRequestParams {
+    pub admin_key: String,
+    pub dry_run: bool,
+    pub functions: String,
+    pub node_version: Option<String>,
+    pub udf_server_version: String,
+    pub for_codegen: bool,
+}
+
+impl OwnedRequestParams {
+    pub fn params(&self) -> RequestParams<'_> {
+        RequestParams {
+            admin_key: &self.admin_key,
+            dry_run: self.dry_run,
+            functions: &self.functions,
+            node_version: self.node_version.as_deref(),
+            udf_server_version: &self.udf_server_version,
+            for_codegen: self.for_codegen,
+        }
+    }
+}
+
 /// Everything [`build_request`] needs besides the bundles.
 pub struct RequestParams<'a> {
     pub admin_key: &'a str,
@@ -329,7 +405,60 @@ mod tests {
     }
 
     fn sample_request(node_version: Option<&str>) -> StartPushRequest {
-        let bundle = AppBundle {
+        let a_hash = RemoteModuleHash {
+            path: "a.js".into(),
+            hash: module_hash(&module("a.js", "A", None, Environment::Isolate)),
+            environment: Environment::Isolate,
+        };
+        build_request(
+            sample_bundle(),
+            Some(&[a_hash]),
+            &RequestParams {
+                admin_key: "prod:x|k",
+                dry_run: false,
+                functions: "convex/",
+                node_version,
+                udf_server_version: "1.48.0",
+                for_codegen: false,
+            },
+        )
+    }
+
+    #[test]
+    fn a_prepared_body_stands_in_only_for_the_same_request() {
+        let params = OwnedRequestParams {
+            admin_key: "prod:x|k".into(),
+            dry_run: false,
+            functions: "convex/".into(),
+            node_version: None,
+            udf_server_version: "1.48.0".into(),
+            for_codegen: false,
+        };
+        let bundle = sample_bundle();
+        // What the server reports once it has this push's modules.
+        let pushed = app_module_hashes(&bundle.functions);
+        assert_eq!(pushed.len(), 2);
+        assert_eq!(pushed[1].hash, module_hash(&bundle.functions[1]));
+        let real = |remote: &[RemoteModuleHash]| {
+            build_request(sample_bundle(), Some(remote), &params.params())
+        };
+        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params.params());
+        let request = real(&pushed);
+        let json = request.to_json();
+        let (len, body) = prepared.body_for(&request).expect("same request");
+        assert_eq!(len, json.len());
+        let mut decoded = Vec::new();
+        brotli::BrotliDecompress(&mut &body[..], &mut decoded).unwrap();
+        assert_eq!(decoded, json.as_bytes());
+        // Both modules went by hash.
+        assert_eq!(request.app_definition.unchanged_module_hashes.len(), 2);
+        // The server reports other hashes: the prepared body is not used.
+        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params.params());
+        assert!(prepared.body_for(&real(&pushed[..1])).is_none());
+    }
+
+    fn sample_bundle() -> AppBundle {
+        AppBundle {
             definition: definition(),
             dependencies: vec!["counter".into()],
             schema: Some(module("schema.js", "s", Some("{}"), Environment::Isolate)),
@@ -349,24 +478,7 @@ mod tests {
                 functions: vec![module("c.js", "C", None, Environment::Isolate)],
             }],
             input_files: vec![],
-        };
-        let a_hash = RemoteModuleHash {
-            path: "a.js".into(),
-            hash: module_hash(&module("a.js", "A", None, Environment::Isolate)),
-            environment: Environment::Isolate,
-        };
-        build_request(
-            bundle,
-            Some(&[a_hash]),
-            &RequestParams {
-                admin_key: "prod:x|k",
-                dry_run: false,
-                functions: "convex/",
-                node_version,
-                udf_server_version: "1.48.0",
-                for_codegen: false,
-            },
-        )
+        }
     }
 
     fn keys(value: &serde_json::Value) -> Vec<&str> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::DevOptions;
-use super::watch_loop::{DevPush, FailureCategory, PushFailure, PushSuccess};
+use super::watch_loop::{DevPush, FailureCategory, Gate, PushFailure, PushSuccess};
 use crate::context::Context;
 use crate::credentials::{DeploymentFields, DeploymentType};
 use crate::push::{
@@ -70,6 +70,7 @@ pub fn start<'a>(
     let pusher = Pusher::start(ctx).map_err(crate::error::Failure::from)?;
     // Saves are typechecked by a checker kept warm between pushes.
     pusher.keep_typecheck_warm(options.typecheck);
+    pusher.speculate_requests();
     let is_prod = fields.is_some_and(|f| f.deployment_type == DeploymentType::Prod);
     let mut checks = PushChecks::dev(is_prod);
     if is_prod && options.allow_unstaging_schema {
@@ -127,10 +128,10 @@ pub(super) fn failure_of(error: PushError) -> PushFailure {
 
 #[async_trait::async_trait(?Send)]
 impl DevPush for PipelinePush<'_> {
-    async fn push(&mut self) -> Result<PushSuccess, PushFailure> {
+    async fn push(&mut self, gate: Option<Gate<'_>>) -> Result<PushSuccess, PushFailure> {
         let outcome = self
             .pusher
-            .push(self.ctx, &self.target, &self.options, &self.output)
+            .push_gated(self.ctx, &self.target, &self.options, &self.output, gate)
             .await
             .map_err(failure_of);
         // `dev` now waits for the next change: a good time to let esbuild's

@@ -66,10 +66,17 @@ pub struct PushSuccess {
     pub observed: Vec<PathBuf>,
 }
 
+/// What a push awaits before its first request to the deployment (see
+/// [`push_after_change`]).
+pub use crate::push::Gate;
+
 /// One push of the project to the deployment.
 #[async_trait::async_trait(?Send)]
 pub trait DevPush {
-    async fn push(&mut self) -> Result<PushSuccess, PushFailure>;
+    /// Pushes. With a `gate`, the push may read and bundle files at once,
+    /// but awaits the gate before anything reaches the deployment (and may
+    /// be dropped before it opens).
+    async fn push(&mut self, gate: Option<Gate<'_>>) -> Result<PushSuccess, PushFailure>;
 
     /// Folders whose whole tree is watched (the functions folder), and files
     /// always watched (`package.json`, `convex.json`, tsconfig files).
@@ -143,6 +150,9 @@ pub async fn watch_and_push<P: DevPush>(
     let mut ran = false;
     let mut pushed = false;
     let mut observed: Vec<PathBuf> = Vec::new();
+    // After a file change: what changed was observed against, and when the
+    // push may reach the deployment.
+    let mut changed: Option<(Observations, tokio::time::Instant)> = None;
     loop {
         let (trees, always) = pusher.watch_roots();
         let files = |observed: &Vec<PathBuf>| -> Vec<PathBuf> {
@@ -154,7 +164,25 @@ pub async fn watch_and_push<P: DevPush>(
             logs.begin_deploy();
         }
         output::start_spinner("Preparing Convex functions...");
-        let result = match pusher.push().await {
+        let outcome = match (&changed, watcher.as_mut()) {
+            (Some((observations, quiet_until)), Some(watcher)) => {
+                push_after_change(pusher, watcher, observations, *quiet_until).await
+            }
+            _ => Some(pusher.push(None).await),
+        };
+        let Some(outcome) = outcome else {
+            // Changed again before the quiet period ended: start over.
+            if let Some((observations, quiet_until)) = changed.as_mut()
+                && let Some(watcher) = watcher.as_mut()
+            {
+                let eager = EAGER_QUIET.min(options.debounce);
+                watcher.wait_for_quiet(observations, eager, None).await;
+                *quiet_until = tokio::time::Instant::now() + options.debounce - eager;
+            }
+            continue;
+        };
+        changed = None;
+        let result = match outcome {
             Ok(success) => {
                 let elapsed = started.elapsed();
                 if let Some(logs) = logs {
@@ -242,7 +270,16 @@ pub async fn watch_and_push<P: DevPush>(
         };
         loop {
             tokio::select! {
-                _ = watcher.wait_for_change(&after_push, options.debounce, trace) => break,
+                _ = watcher.wait_for_overlap(&after_push, trace) => {
+                    // An editor's save is often a burst of writes: start
+                    // once the burst is over; the rest of the debounce runs
+                    // while the push bundles (see `push_after_change`).
+                    let eager = EAGER_QUIET.min(options.debounce);
+                    watcher.wait_for_quiet(&after_push, eager, trace).await;
+                    let quiet_until = tokio::time::Instant::now() + options.debounce - eager;
+                    changed = Some((after_push, quiet_until));
+                    break;
+                }
                 _ = remote.wait_for(&trigger) => break,
                 status = wait_child(child) => {
                     if let Some(message) = child.as_ref().and_then(|c| c.failure(status)) {
@@ -254,6 +291,52 @@ pub async fn watch_and_push<P: DevPush>(
             }
         }
     }
+}
+
+/// How long a change must be followed by quiet before a push starts
+/// reading files. The push then runs to the point of its first request
+/// while the rest of the debounce passes (see [`push_after_change`]).
+const EAGER_QUIET: Duration = Duration::from_millis(5);
+
+/// A push after a file change, started before the debounce is over: it reads
+/// and bundles at once, and reaches the deployment only once no further
+/// overlapping change arrived until `quiet_until`. A change before then
+/// abandons it (`None`: push again); a push that failed before then (say on
+/// a file caught mid-save) counts only if the quiet period then passes.
+async fn push_after_change<P: DevPush>(
+    pusher: &mut P,
+    watcher: &mut FileWatcher,
+    changed: &Observations,
+    quiet_until: tokio::time::Instant,
+) -> Option<Result<PushSuccess, PushFailure>> {
+    let opened = std::cell::Cell::new(false);
+    let gate = async {
+        tokio::time::sleep_until(quiet_until).await;
+        opened.set(true);
+    };
+    let result = {
+        let push = pusher.push(Some(Box::pin(gate)));
+        tokio::pin!(push);
+        loop {
+            tokio::select! {
+                result = &mut push => break result,
+                () = watcher.next_overlap(changed), if !opened.get() => {
+                    // Once open, the push may have sent requests: let it
+                    // finish (the loop compares before and after).
+                    if !opened.get() {
+                        return None;
+                    }
+                }
+            }
+        }
+    };
+    if !opened.get() {
+        tokio::select! {
+            _ = tokio::time::sleep_until(quiet_until) => {}
+            () = watcher.next_overlap(changed) => return None,
+        }
+    }
+    Some(result)
 }
 
 /// `--run` or `--start`, after the first successful push.
@@ -337,7 +420,12 @@ mod tests {
     struct FakePush {
         root: PathBuf,
         script: VecDeque<Result<(), FailureCategory>>,
+        /// Pushes that got past the gate.
         pushes: usize,
+        /// Pushes begun (some dropped at the gate).
+        started: usize,
+        /// `convex/a.ts` as each push past the gate read it.
+        seen: Vec<String>,
     }
 
     impl FakePush {
@@ -346,13 +434,22 @@ mod tests {
                 root: root.to_path_buf(),
                 script: script.into(),
                 pushes: 0,
+                started: 0,
+                seen: Vec::new(),
             }
         }
     }
 
     #[async_trait::async_trait(?Send)]
     impl DevPush for FakePush {
-        async fn push(&mut self) -> Result<PushSuccess, PushFailure> {
+        async fn push(&mut self, gate: Option<Gate<'_>>) -> Result<PushSuccess, PushFailure> {
+            self.started += 1;
+            // What a bundler would read before the gate.
+            let read = std::fs::read_to_string(self.root.join("convex/a.ts")).unwrap_or_default();
+            if let Some(gate) = gate {
+                gate.await;
+            }
+            self.seen.push(read);
             self.pushes += 1;
             let observed = vec![self.root.join("convex/a.ts")];
             match self
@@ -479,6 +576,32 @@ mod tests {
         editor.await.unwrap();
         assert_eq!(exit_code(&result), Some(1));
         assert_eq!(pusher.pushes, 2);
+    }
+
+    #[tokio::test]
+    async fn a_change_during_the_debounce_starts_the_push_over() {
+        let dir = project();
+        let mut pusher = FakePush::new(dir.path(), vec![Ok(()), Err(FailureCategory::Fatal)]);
+        let file = dir.path().join("convex/a.ts");
+        let editor = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::fs::write(&file, "export const a = 2;").unwrap();
+            // Past the eager start, within the debounce.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            std::fs::write(&file, "export const a = 3;").unwrap();
+        });
+        let options = LoopOptions {
+            debounce: Duration::from_millis(400),
+            ..options(false, false)
+        };
+        let result = run(&mut pusher, &options, dir.path()).await;
+        editor.await.unwrap();
+        assert_eq!(exit_code(&result), Some(1));
+        // The initial push and one push of the final content got through;
+        // the one begun on the first write was dropped at the gate.
+        assert_eq!(pusher.pushes, 2);
+        assert_eq!(pusher.started, 3);
+        assert_eq!(pusher.seen.last().unwrap(), "export const a = 3;");
     }
 
     #[tokio::test]
