@@ -33,6 +33,11 @@ pub const CONVEX_VERSION_OVERRIDE: &str = "CONVEX_VERSION_OVERRIDE";
 pub const CONVEX_VERSION_API_ORIGIN: &str = "CONVEX_VERSION_API_ORIGIN";
 /// Any non-empty value: extra `[verbose]` lines on stderr.
 pub const CONVEX_VERBOSE: &str = "CONVEX_VERBOSE";
+/// `0`/`false`/`no`/`off`: pushes start no typecheck server; another
+/// value: they do, even in CI.
+pub const CONVEX_TYPECHECK_SERVER: &str = "CONVEX_TYPECHECK_SERVER";
+/// Seconds an unused typecheck server stays (default 600).
+pub const CONVEX_TYPECHECK_SERVER_IDLE_SECONDS: &str = "CONVEX_TYPECHECK_SERVER_IDLE_SECONDS";
 /// Seconds to wait for a local backend to answer (default 30).
 pub const CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS: &str =
     "CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS";
@@ -268,6 +273,14 @@ pub const ALL: &[(&str, &str)] = &[
     (CONVEX_VERSION_OVERRIDE, "version sent in Convex-Client"),
     (CONVEX_VERSION_API_ORIGIN, "version API origin"),
     (CONVEX_VERBOSE, "verbose stderr lines"),
+    (
+        CONVEX_TYPECHECK_SERVER,
+        "`0` turns the typecheck server off",
+    ),
+    (
+        CONVEX_TYPECHECK_SERVER_IDLE_SECONDS,
+        "typecheck server idle timeout (s)",
+    ),
     (
         CONVEX_LOCAL_BACKEND_STARTUP_TIMEOUT_SECS,
         "local backend startup timeout (s)",

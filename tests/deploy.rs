@@ -1094,6 +1094,9 @@ async fn a_type_error_stops_the_push_before_anything_is_committed() {
     }
     let mut s = Scene::with_project("basic", true).await;
     s.set("CONVEX_DEPLOY_KEY", PROD_KEY);
+    // `tsc` itself (tests/typecheck_server.rs covers the server), and no
+    // server left running.
+    s.set("CONVEX_TYPECHECK_SERVER", "0");
     // The fixture's node action needs @types/node; keep the check about our file.
     std::fs::remove_file(s.file("convex/digest.ts")).unwrap();
     support::write_files(

@@ -293,6 +293,7 @@ fn warm_checker(root: &Path, scripts: &Path) -> std::sync::Arc<WarmChecker> {
         mode,
         cwd: root.to_path_buf(),
         script_dir: Some(scripts.to_path_buf()),
+        server: None,
     })
 }
 

@@ -47,6 +47,7 @@ pub mod process_group;
 pub mod request;
 pub mod tracing;
 pub mod typecheck;
+pub mod typecheck_server;
 pub mod warm_checker;
 
 pub use checks::{CheckMode, PushChecks};
@@ -208,6 +209,8 @@ pub struct Pusher {
     cache_folder: Option<PathBuf>,
     typecheck_cache: Option<TypecheckCache>,
     warm: WarmSlot,
+    /// One-shot pushes' typecheck server (see [`typecheck_server`]).
+    typecheck_server: Option<typecheck_server::ServerSettings>,
     /// Whether pushes prepare their request while `get_config_hashes` is
     /// answered (`dev`, see [`Pusher::speculate`]).
     speculates: std::sync::atomic::AtomicBool,
@@ -289,13 +292,15 @@ impl Drop for WarmSlot {
 impl Pusher {
     /// Checks `package.json` and starts the project's esbuild.
     pub fn start(ctx: &Context) -> PushResult<Pusher> {
-        Pusher::start_in(
+        let mut pusher = Pusher::start_in(
             &ctx.cwd,
             ctx.env
                 .non_empty(crate::env_vars::ESBUILD_BINARY_PATH)
                 .map(Path::new),
             Some(&ctx.dirs.cache),
-        )
+        )?;
+        pusher.typecheck_server = typecheck_server::ServerSettings::from_env(&ctx.env);
+        Ok(pusher)
     }
 
     /// [`Pusher::start`] for an explicit project root; `cache_folder` holds
@@ -322,6 +327,7 @@ impl Pusher {
             project_root,
             bundler,
             warm: WarmSlot::default(),
+            typecheck_server: None,
             speculates: std::sync::atomic::AtomicBool::new(false),
             predictions: std::sync::Mutex::new(Predictions::default()),
         })
@@ -381,32 +387,55 @@ impl Pusher {
     }
 
     /// The typechecker for one push: the compiler `config` names, the
-    /// caches, and the warm checker when `dev` keeps one.
+    /// caches, and the warm checker when `dev` keeps one (else the
+    /// typecheck server, when one-shot pushes use it).
     fn typechecker(&self, mode: TypecheckMode, config: &ProjectConfig) -> Typechecker {
         let mut typechecker =
             Typechecker::new(mode, &self.project_root, config.typescript_compiler);
         typechecker.cache = self.typecheck_cache.clone();
-        if self.warm.enabled.load(std::sync::atomic::Ordering::Relaxed)
-            && let Some(compiler) = &typechecker.compiler
-        {
-            typechecker.warm = self.warm_checker_for(compiler, &typechecker.node);
+        if let Some(compiler) = &typechecker.compiler {
+            if self.warm.enabled.load(std::sync::atomic::Ordering::Relaxed) {
+                typechecker.warm = self.warm_checker_for(compiler, &typechecker.node, None);
+            } else if self.typecheck_server.is_some() {
+                let functions_dir = config.functions_dir(&self.project_root);
+                typechecker.warm =
+                    self.warm_checker_for(compiler, &typechecker.node, Some(&functions_dir));
+            }
         }
         typechecker
     }
 
+    /// The warm checker for `compiler`: `dev`'s own child, or with
+    /// `server_for` (the functions folder) the typecheck server.
     fn warm_checker_for(
         &self,
         compiler: &typecheck::Compiler,
         node: &Path,
+        server_for: Option<&Path>,
     ) -> Option<std::sync::Arc<WarmChecker>> {
         let package_dir = compiler.package_dir()?;
         let mode = WarmMode::for_package(&package_dir)?;
+        let server = match (server_for, self.typecheck_server) {
+            (Some(functions_dir), Some(settings)) => {
+                let key = typecheck_server::ServerKey {
+                    cache_folder: self.cache_folder.as_deref()?,
+                    node,
+                    package_dir: &package_dir,
+                    version: compiler.version.as_deref(),
+                    project_root: &self.project_root,
+                    functions_dir,
+                };
+                Some(typecheck_server::ServerSpec::new(&key, settings)?)
+            }
+            _ => None,
+        };
         let spec = WarmSpec {
             node: node.to_path_buf(),
             package_dir,
             mode,
             cwd: self.project_root.clone(),
             script_dir: self.cache_folder.as_ref().map(|f| f.join("typecheck")),
+            server,
         };
         let mut slot = self.warm.checker.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = slot.as_ref()

@@ -14,7 +14,11 @@
 //!    every folder the tsconfig's `include` patterns reach; while it holds,
 //!    the compiler does not run at all (a tsconfig that `extends` another
 //!    is not remembered);
-//! 2. `dev` keeps a warm checker (see [`super::warm_checker`]);
+//! 2. `dev` keeps a warm checker (see [`super::warm_checker`]), and
+//!    one-shot pushes (`deploy`, ...) reach the same checker as a
+//!    background typecheck server that outlives the CLI (see
+//!    [`super::typecheck_server`]; off in CI and with
+//!    `CONVEX_TYPECHECK_SERVER=0`);
 //! 3. otherwise `tsc` runs with `--incremental --tsBuildInfoFile
 //!    <cache>/typecheck/<key>.tsbuildinfo` (unless the tsconfig already
 //!    deals with incremental builds), and TypeScript 7's `tsc` runs its
@@ -303,7 +307,7 @@ pub struct Typechecker {
     pub node: PathBuf,
     /// Remembered results and build-info files.
     pub cache: Option<TypecheckCache>,
-    /// `dev`'s warm checker, when it uses this compiler.
+    /// `dev`'s warm checker, or the typecheck server, for this compiler.
     pub warm: Option<Arc<WarmChecker>>,
 }
 

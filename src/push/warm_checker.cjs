@@ -22,19 +22,31 @@
 // "reason"}; "fallback" means "run the real tsc": this checker could not
 // promise the same result (a config with errors, emitting, incremental...).
 // The checker exits when its stdin closes, so it never outlives the CLI.
+//
+//   node warm_checker.cjs <mode> <compiler package folder> --serve <address> <pid file> <idle ms>
+//
+// The typecheck server of one-shot pushes (`deploy`; see
+// src/push/warm_checker.rs): the same protocol on each connection to a Unix
+// socket (Windows: a named pipe) at <address>, the ready line first. It
+// exits after <idle ms> without a request, when its compiler's package.json
+// changes or goes, when its socket file is removed or replaced, and at once
+// when another server already answers at <address>.
 
 const fs = require("fs");
 const path = require("path");
 
-const [mode, packageDir] = process.argv.slice(2);
+const [mode, packageDir, serveFlag, serveAddress, servePidFile, serveIdleMs] = process.argv.slice(2);
+const serving = serveFlag === "--serve";
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
 }
 
-process.stdin.on("end", () => process.exit(0));
-process.stdin.on("error", () => process.exit(0));
-process.stdout.on("error", () => process.exit(0));
+if (!serving) {
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.on("error", () => process.exit(0));
+  process.stdout.on("error", () => process.exit(0));
+}
 
 // --------------------------------------------------------------- polling
 
@@ -545,23 +557,22 @@ async function apiMode() {
 
 // ------------------------------------------------------------------ main
 
-async function main() {
+async function loadChecker() {
   let checker;
   try {
     checker = mode === "api" ? await apiMode() : watchMode();
   } catch (error) {
-    send({ unsupported: String((error && error.stack) || error) });
-    return;
+    return { unsupported: String((error && error.stack) || error) };
   }
-  if (checker.unsupported) {
-    send({ unsupported: checker.unsupported });
-    return;
-  }
-  send({ ready: true, version: checker.ready.version });
-  const warming = makeWarming(checker);
+  return checker;
+}
+
+// Splits `stream`'s text into lines and answers each request on it;
+// `answered` runs after each answer.
+function serveRequests(stream, checker, reply, answered) {
   let buffered = "";
-  process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (chunk) => {
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
     buffered += chunk;
     let newline;
     while ((newline = buffered.indexOf("\n")) >= 0) {
@@ -580,10 +591,124 @@ async function main() {
       } catch (error) {
         answer = { status: "fallback", reason: String((error && error.stack) || error), files: [], output: "" };
       }
-      send(Object.assign({ id: request.id }, answer));
-      if (answer.status !== "fallback") warming.restart();
+      reply(Object.assign({ id: request.id }, answer));
+      answered(answer);
     }
   });
+}
+
+async function main() {
+  if (serving) return serve();
+  const checker = await loadChecker();
+  if (checker.unsupported) {
+    send({ unsupported: checker.unsupported });
+    return;
+  }
+  send({ ready: true, version: checker.ready.version });
+  const warming = makeWarming(checker);
+  serveRequests(process.stdin, checker, send, (answer) => {
+    if (answer.status !== "fallback") warming.restart();
+  });
+}
+
+// The typecheck server (see the top of this file).
+function serve() {
+  const net = require("net");
+  const isPipe = process.platform === "win32";
+  const idleMs = Number(serveIdleMs) > 0 ? Number(serveIdleMs) : 10 * 60 * 1000;
+  const manifest = path.join(packageDir, "package.json");
+  const manifestSignature = statSignature(manifest);
+  let socketIdentity;
+  let loaded;
+
+  function identity() {
+    try {
+      const s = fs.statSync(serveAddress, { bigint: true });
+      return `${s.dev}:${s.ino}`;
+    } catch {
+      return null;
+    }
+  }
+  // Whether the socket file is still the one this server made.
+  const stillOurs = () => isPipe || identity() === socketIdentity;
+  function stop() {
+    if (stillOurs() && !isPipe) {
+      try {
+        fs.unlinkSync(serveAddress);
+      } catch {}
+    }
+    try {
+      if (fs.readFileSync(servePidFile, "utf8") === String(process.pid)) fs.unlinkSync(servePidFile);
+    } catch {}
+    process.exit(0);
+  }
+  // One JIT warm-up for the server, whichever connection asked.
+  let warmingOf;
+  const warming = (checker) => warmingOf || (warmingOf = makeWarming(checker));
+  let idleTimer;
+  function touch() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(stop, idleMs);
+  }
+
+  const server = net.createServer((socket) => {
+    touch();
+    socket.on("error", () => {});
+    const reply = (message) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(message) + "\n");
+    };
+    loaded.then((checker) => {
+      if (checker.unsupported) {
+        reply({ unsupported: checker.unsupported });
+        socket.end();
+        return;
+      }
+      reply({ ready: true, version: checker.ready.version, pid: process.pid });
+      serveRequests(socket, checker, reply, (answer) => {
+        touch();
+        if (answer.status !== "fallback") warming(checker).restart();
+      });
+    });
+  });
+
+  let attempts = 0;
+  server.on("error", (error) => {
+    attempts++;
+    if (error.code !== "EADDRINUSE" || isPipe || attempts > 2) process.exit(0);
+    // A live server there: leave it be. A stale socket file: replace it.
+    const probe = net.connect(serveAddress);
+    probe.once("connect", () => {
+      probe.destroy();
+      process.exit(0);
+    });
+    probe.once("error", () => {
+      try {
+        fs.unlinkSync(serveAddress);
+      } catch {}
+      server.listen(serveAddress);
+    });
+  });
+  server.on("listening", () => {
+    socketIdentity = identity();
+    try {
+      fs.writeFileSync(servePidFile, String(process.pid));
+    } catch {}
+    touch();
+    setInterval(() => {
+      if (!stillOurs()) process.exit(0);
+      if (statSignature(manifest) !== manifestSignature) stop();
+      try {
+        if (!fs.statSync(process.cwd()).isDirectory()) stop();
+      } catch {
+        stop();
+      }
+    }, 1000);
+    // Loaded once listening, so that the first client's connection waits
+    // in the backlog instead of failing.
+    loaded = new Promise((resolve) => setImmediate(resolve)).then(loadChecker);
+  });
+  loaded = new Promise(() => {});
+  server.listen(serveAddress);
 }
 
 // JIT warm-up. After a save, TypeScript builds a new program whose new type

@@ -28,22 +28,26 @@
 //! in its own process group (Unix) or job object (Windows), killed when the
 //! checker is dropped; it also exits by itself when its standard input
 //! closes, i.e. when the CLI is gone however it ended.
+//!
+//! The typecheck server ([`WarmSpec::server`], for one-shot pushes such as
+//! `deploy`) is the same script and protocol, reached over a Unix socket
+//! (Windows: a named pipe) instead of standard input and output, and meant
+//! to outlive the CLI: see [`super::typecheck_server`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{ChildStdin, ChildStdout};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Lines};
 
 use super::process_group::{self, ProcessGroup};
 
 /// V8's semi-space size (MiB) for the checker's Node.js process.
-const YOUNG_GENERATION_FLAG: &str = "--max-semi-space-size=32";
+pub(crate) const YOUNG_GENERATION_FLAG: &str = "--max-semi-space-size=32";
 
 /// The script, written to the cache folder (or a temporary file) once.
-const SCRIPT: &str = include_str!("warm_checker.cjs");
+pub(crate) const SCRIPT: &str = include_str!("warm_checker.cjs");
 
 /// How the checker drives TypeScript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +59,7 @@ pub enum WarmMode {
 }
 
 impl WarmMode {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WarmMode::Watch => "watch",
             WarmMode::Api => "api",
@@ -101,13 +105,21 @@ struct Reply {
     #[serde(default)]
     output: String,
     reason: Option<String>,
+    /// The typecheck server's process id (in its ready line).
+    pid: Option<u32>,
 }
 
-struct Running {
-    _child: tokio::process::Child,
-    stdin: ChildStdin,
-    stdout: Lines<BufReader<ChildStdout>>,
-    ready: bool,
+pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
+pub(crate) type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A connection to the checker: its standard streams, or a socket to the
+/// typecheck server.
+pub(crate) struct Running {
+    /// The child (`dev`); `None` for the server, which is not ours.
+    pub(crate) child: Option<tokio::process::Child>,
+    pub(crate) input: Writer,
+    pub(crate) output: Lines<BufReader<Reader>>,
+    pub(crate) ready: bool,
 }
 
 /// How to start the checker.
@@ -122,6 +134,9 @@ pub struct WarmSpec {
     pub cwd: PathBuf,
     /// Where to put the script (the CLI's cache folder).
     pub script_dir: Option<PathBuf>,
+    /// Reach the checker as a typecheck server that outlives the CLI
+    /// instead of starting a child of its own.
+    pub server: Option<super::typecheck_server::ServerSpec>,
 }
 
 /// Restarts allowed after the checker died.
@@ -180,7 +195,7 @@ impl WarmChecker {
     }
 
     /// The script's path, written on first use.
-    fn script_path(&self) -> std::io::Result<PathBuf> {
+    pub(crate) fn script_path(&self) -> std::io::Result<PathBuf> {
         let mut known = self.script.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(path) = known.as_ref()
             && path.is_file()
@@ -207,6 +222,15 @@ impl WarmChecker {
         if self.starts.fetch_add(1, Ordering::Relaxed) >= MAX_STARTS {
             self.disable("it stopped too often");
             return None;
+        }
+        if let Some(server) = &self.spec.server {
+            return match super::typecheck_server::connect_or_start(self, server).await {
+                Ok(running) => Some(running),
+                Err(why) => {
+                    self.disable(&why);
+                    None
+                }
+            };
         }
         let script = match self.script_path() {
             Ok(path) => path,
@@ -255,9 +279,9 @@ impl WarmChecker {
             }
         });
         Some(Running {
-            _child: child,
-            stdin,
-            stdout: BufReader::new(stdout).lines(),
+            child: Some(child),
+            input: Box::new(stdin),
+            output: BufReader::new(Box::new(stdout) as Reader).lines(),
             ready: false,
         })
     }
@@ -301,13 +325,19 @@ impl WarmChecker {
         pretty: bool,
     ) -> Result<Option<WarmAnswer>, String> {
         if !running.ready {
-            let reply = read_reply(&mut running.stdout).await?;
+            let reply = read_reply(&mut running.output).await?;
             if let Some(why) = reply.unsupported {
                 self.disable(why.lines().next().unwrap_or("unsupported"));
                 return Ok(None);
             }
             if !reply.ready {
                 return Err("the worker did not start properly".into());
+            }
+            if let (Some(server), Some(pid)) = (&self.spec.server, reply.pid) {
+                crate::output::verbose(&format!(
+                    "Typecheck by the typecheck server (pid {pid}, {})",
+                    server.address.display()
+                ));
             }
             running.ready = true;
         }
@@ -321,17 +351,17 @@ impl WarmChecker {
         let mut line = format!("\n{request}");
         line.push('\n');
         running
-            .stdin
+            .input
             .write_all(line.as_bytes())
             .await
             .map_err(|e| format!("the worker stopped reading: {e}"))?;
         running
-            .stdin
+            .input
             .flush()
             .await
             .map_err(|e| format!("the worker stopped reading: {e}"))?;
         loop {
-            let reply = read_reply(&mut running.stdout).await?;
+            let reply = read_reply(&mut running.output).await?;
             // Answers to requests whose caller went away are skipped.
             if reply.id != Some(id) {
                 continue;
@@ -372,11 +402,11 @@ impl WarmChecker {
             .lock()
             .await
             .as_ref()
-            .and_then(|r| r._child.id())
+            .and_then(|r| r.child.as_ref()?.id())
     }
 }
 
-async fn read_reply(stdout: &mut Lines<BufReader<ChildStdout>>) -> Result<Reply, String> {
+async fn read_reply(stdout: &mut Lines<BufReader<Reader>>) -> Result<Reply, String> {
     loop {
         match stdout.next_line().await {
             Ok(Some(line)) => {
