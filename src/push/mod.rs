@@ -59,7 +59,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::bundler::{AppBundle, BuildCache, BundleOptions, Bundler, ComponentGraph};
+use crate::bundler::{BuildCache, BundleOptions, Bundler, ComponentGraph};
 use crate::commands::TypecheckMode;
 use crate::context::Context;
 use crate::credentials::DeploymentType;
@@ -223,7 +223,8 @@ pub struct Pusher {
 /// it repeat its previous report instead.
 #[derive(Default)]
 struct Predictions {
-    pushed: PushedHashes,
+    /// The module hashes of the last successful push.
+    pushed: Option<Vec<request::RemoteModuleHash>>,
     /// The last report.
     reported: Option<Vec<request::RemoteModuleHash>>,
     /// Whether the last report repeated the one before rather than the
@@ -251,7 +252,11 @@ impl Predictions {
             };
             a.len() == b.len() && key(a) == key(b)
         }
-        if matches!(&self.pushed, PushedHashes::Known(pushed) if same(pushed, reported)) {
+        if self
+            .pushed
+            .as_deref()
+            .is_some_and(|pushed| same(pushed, reported))
+        {
             self.repeats = false;
         } else if self
             .reported
@@ -263,19 +268,6 @@ impl Predictions {
         self.reported = Some(reported.to_vec());
     }
 }
-
-/// The hashes of the modules the deployment got from the last push.
-#[derive(Default)]
-enum PushedHashes {
-    #[default]
-    Unknown,
-    /// Still being computed (in the background, during that push).
-    Pending(tokio::task::JoinHandle<Vec<request::RemoteModuleHash>>),
-    Known(Vec<request::RemoteModuleHash>),
-}
-
-/// Hashes of a push's modules, computed in the background.
-type HashTask = tokio::task::JoinHandle<Vec<request::RemoteModuleHash>>;
 
 /// `dev`'s warm checker; dropping the slot stops it.
 #[derive(Default)]
@@ -341,56 +333,30 @@ impl Pusher {
         })
     }
 
-    /// For a run of many pushes (`dev`): each push hashes its modules in
-    /// the background, and the next one builds and encodes its request
-    /// from those hashes while `get_config_hashes` is answered; when the
-    /// server reports exactly them (nobody else pushed), the body is ready.
+    /// For a run of many pushes (`dev`): while `get_config_hashes` is
+    /// answered, each push hashes its modules (what the server reports after
+    /// it) and builds and encodes the request the expected report would make
+    /// (see [`Predictions`]); when the server reports exactly that, the body
+    /// is ready. The work runs on the push's own thread, between sending the
+    /// request and reading its answer: another thread would keep its own
+    /// memory arena, several MiB of resident memory for the whole run.
     pub fn speculate_requests(&self) {
         self.speculates
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Starts the background work of [`Pusher::speculate_requests`]: the
-    /// hashes of `app`'s modules, and the request prepared from the last
-    /// push's hashes (when known).
-    async fn speculate(
-        &self,
-        app: &AppBundle,
-        params: &request::OwnedRequestParams,
-    ) -> Option<(
-        HashTask,
-        Option<tokio::task::JoinHandle<request::Speculative>>,
-    )> {
+    /// The module hashes the next `get_config_hashes` is expected to report
+    /// (see [`Pusher::speculate_requests`]); `None` when not speculating.
+    fn expected_hashes(&self) -> Option<Option<Vec<request::RemoteModuleHash>>> {
         if !self.speculates.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
-        let functions = app.functions.clone();
-        let hashes = tokio::task::spawn_blocking(move || request::app_module_hashes(&functions));
-        let state = std::mem::take(&mut self.predictions().pushed);
-        let pushed = match state {
-            PushedHashes::Unknown => None,
-            PushedHashes::Known(known) => Some(known),
-            PushedHashes::Pending(task) => task.await.ok(),
-        };
-        let expected = {
-            let mut predictions = self.predictions();
-            if let Some(pushed) = &pushed {
-                predictions.pushed = PushedHashes::Known(pushed.clone());
-            }
-            if predictions.repeats {
-                predictions.reported.clone()
-            } else {
-                pushed
-            }
-        };
-        let prepared = expected.map(|expected| {
-            let bundle = app.clone();
-            let params = params.clone();
-            tokio::task::spawn_blocking(move || {
-                request::Speculative::prepare(bundle, &expected, &params.params())
-            })
-        });
-        Some((hashes, prepared))
+        let predictions = self.predictions();
+        Some(if predictions.repeats {
+            predictions.reported.clone()
+        } else {
+            predictions.pushed.clone()
+        })
     }
 
     fn predictions(&self) -> std::sync::MutexGuard<'_, Predictions> {
@@ -574,9 +540,8 @@ struct Run<'a> {
     started: Instant,
     /// Awaited before the first request (see [`Pusher::push_gated`]).
     gate: std::cell::RefCell<Option<Gate<'a>>>,
-    /// This push's module hashes, being computed (see
-    /// [`Pusher::speculate_requests`]).
-    module_hashes: std::cell::RefCell<Option<HashTask>>,
+    /// This push's module hashes (see [`Pusher::speculate_requests`]).
+    module_hashes: std::cell::RefCell<Option<Vec<request::RemoteModuleHash>>>,
 }
 
 /// What a push awaits before its first request to the deployment.
@@ -756,9 +721,9 @@ impl Run<'_> {
         };
         self.timing("finish_push answered");
         if !self.options.dry_run
-            && let Some(task) = self.module_hashes.borrow_mut().take()
+            && let Some(hashes) = self.module_hashes.borrow_mut().take()
         {
-            self.pusher.predictions().pushed = PushedHashes::Pending(task);
+            self.pusher.predictions().pushed = Some(hashes);
         }
         diff::print_finish_diff(
             self.output,
@@ -895,38 +860,55 @@ impl Run<'_> {
             udf_server_version: self.udf_server_version.clone(),
             for_codegen: options.codegen_only_component.is_some(),
         };
-        // While `get_config_hashes` is answered: hash this push's modules
-        // (what the server will report after it), and, when the previous
-        // push's are known, build and encode the request those would make
-        // (used only if the real one is identical).
-        let speculation = if options.push_all_modules || options.write_push_request.is_some() {
+        // While `get_config_hashes` is answered: this push's module hashes,
+        // and the request the expected answer would make, encoded (see
+        // `Pusher::speculate_requests`).
+        let expected = if options.push_all_modules || options.write_push_request.is_some() {
             None
         } else {
-            self.pusher.speculate(&app, &params).await
+            self.pusher.expected_hashes()
         };
-        let speculating = speculation.is_some();
         let prepare_request = async {
-            let remote = if options.push_all_modules {
-                None
+            let (remote, prepared) = if options.push_all_modules {
+                (None, None)
             } else {
                 let _s = span.child("getUnchangedModuleHashesFromServer");
-                let remote = api::get_config_hashes(&self.client, &self.udf_server_version).await?;
-                if speculating {
+                let ahead = async {
+                    let expected = expected.as_ref()?;
+                    // Let the request go out first.
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                    *self.module_hashes.borrow_mut() =
+                        Some(request::app_module_hashes(&app.functions));
+                    let expected = expected.as_ref()?;
+                    Some(request::Speculative::prepare(
+                        app.clone(),
+                        expected,
+                        &params.params(),
+                    ))
+                };
+                let (remote, prepared) = tokio::join!(
+                    api::get_config_hashes(&self.client, &self.udf_server_version),
+                    ahead
+                );
+                let remote = remote?;
+                if expected.is_some() {
                     self.pusher.predictions().note_report(&remote.module_hashes);
                 }
-                Some(remote)
+                (Some(remote), prepared)
             };
             let request = request::build_request(
                 app,
                 remote.as_ref().map(|r| r.module_hashes.as_slice()),
                 &params.params(),
             );
-            PushResult::Ok(request)
+            PushResult::Ok((request, prepared))
         };
 
         // Write the request before any check, as the reference does.
         if let Some(path) = &options.write_push_request {
-            let request = prepare_request.await?;
+            let (request, _) = prepare_request.await?;
             let mut file = path.clone().into_os_string();
             file.push(".json");
             crate::fsutil::write_atomic(
@@ -951,18 +933,9 @@ impl Run<'_> {
         }
 
         let checks_and_request = async {
-            let request = prepare_request.await?;
+            let (request, prepared) = prepare_request.await?;
             let sizes = request.component_module_sizes();
-            let (hashes, prepared) = match speculation {
-                Some((hashes, prepared)) => (Some(hashes), prepared),
-                None => (None, None),
-            };
-            *self.module_hashes.borrow_mut() = hashes;
-            let prepared = match prepared {
-                Some(task) => task.await.ok().and_then(|p| p.body_for(&request)),
-                None => None,
-            };
-            let (json_len, body) = match prepared {
+            let (json_len, body) = match prepared.and_then(|p| p.body_for(&request)) {
                 Some((json_len, body)) => {
                     crate::output::verbose(
                         "Using the request body encoded during get_config_hashes \

@@ -203,8 +203,7 @@ pub struct Speculative {
 
 impl Speculative {
     /// Builds and encodes the request `bundle` makes if the server reports
-    /// `expected`. Meant for a blocking thread while the real hashes are
-    /// on their way.
+    /// `expected` (while the real report is on its way).
     pub fn prepare(
         bundle: AppBundle,
         expected: &[RemoteModuleHash],
@@ -228,7 +227,7 @@ impl Speculative {
     }
 }
 
-/// [`RequestParams`] that own their values (for another thread).
+/// [`RequestParams`] that own their values.
 #[derive(Debug, Clone)]
 pub struct OwnedRequestParams {
     pub admin_key: String,
