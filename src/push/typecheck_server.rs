@@ -1,7 +1,8 @@
 //! The typecheck server: `dev`'s warm checker ([`super::warm_checker`]) for
-//! one-shot pushes (`deploy`, `codegen`, `run --push`), kept between runs so
-//! that a second `convex deploy` does not load, parse and bind the whole
-//! program again.
+//! one-shot pushes (`deploy`, `codegen`; `dev`, `dev --once` and
+//! `run --push` keep their own checker), kept between runs so that a
+//! second `convex deploy` does not load, parse and bind the whole program
+//! again.
 //!
 //! - The first push that typechecks starts `warm_checker.cjs --serve` with
 //!   the project's TypeScript as a detached background process (Unix: its
