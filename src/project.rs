@@ -493,7 +493,8 @@ struct Validator {
     unknown: Vec<String>,
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// A JSON value's type as zod (and so the official CLI's messages) names it.
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

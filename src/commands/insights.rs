@@ -6,7 +6,7 @@ use anyhow::Result;
 use crate::commands::SelectionArgs;
 use crate::context::{Context, ContextOptions};
 use crate::credentials::ManagementAuth;
-use crate::data_plane::insights::{fetch_insights, format_insight};
+use crate::data_plane::insights::{fetch_insights, format_insight, insights_deployment_name};
 use crate::error::fail;
 use crate::output;
 use crate::values::{JsValue, stringify};
@@ -49,15 +49,7 @@ async fn run_async(
         crate::credentials::LoadOptions::default(),
     )
     .await?;
-    let Some(name) = deployment
-        .fields
-        .as_ref()
-        .map(|f| f.deployment_name.clone())
-    else {
-        return Err(fail(
-            "Insights are only available for cloud deployments. Local deployments do not have insights data.",
-        ));
-    };
+    let name = insights_deployment_name(&deployment)?;
     if matches!(
         ctx.auth(),
         None | Some(ManagementAuth::DeploymentKey(_)) | Some(ManagementAuth::ProjectKey(_))

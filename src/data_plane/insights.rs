@@ -148,6 +148,22 @@ pub fn count_by_severity(insights: &[Insight]) -> String {
         .join(" and ")
 }
 
+/// The deployment insights are asked about: only cloud deployments (which
+/// have a name) have them.
+pub fn insights_deployment_name(
+    credentials: &crate::credentials::DeploymentCredentials,
+) -> Result<String> {
+    credentials
+        .fields
+        .as_ref()
+        .map(|f| f.deployment_name.clone())
+        .ok_or_else(|| {
+            crate::error::fail(
+                "Insights are only available for cloud deployments. Local deployments do not have insights data.",
+            )
+        })
+}
+
 /// Fetch the insights of `deployment_name` (team `team_id`) for the 72
 /// hours up to `now`.
 pub async fn fetch_insights(

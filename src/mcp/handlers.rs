@@ -578,16 +578,7 @@ async fn logs(target: &Target, args: &Map<String, Value>) -> Result<JsValue> {
 }
 
 async fn insights(target: &Target) -> Result<JsValue> {
-    let Some(name) = target
-        .credentials
-        .fields
-        .as_ref()
-        .map(|f| f.deployment_name.clone())
-    else {
-        return Err(fail(
-            "Insights are only available for cloud deployments. Local deployments do not have insights data.",
-        ));
-    };
+    let name = insights_api::insights_deployment_name(&target.credentials)?;
     if !target.ctx.auth().is_some_and(|a| {
         a.is_access_token() || matches!(a, credentials::ManagementAuth::PreviewDeployKey(_))
     }) {

@@ -412,18 +412,6 @@ pub fn check_arguments(tool: ToolName, args: &Map<String, Value>) -> Result<(), 
     }
 }
 
-/// zod's name for a JSON value's type.
-fn zod_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// zod's `util.joinValues` of an enum's strings: `'asc' | 'desc'`.
 fn join_enum(choices: &[Value]) -> String {
     choices
@@ -478,7 +466,7 @@ fn value_issues(spec: &Value, name: &str, value: &Value) -> Vec<Value> {
         _ => true,
     };
     if !type_ok {
-        return vec![type_issue(spec, name, zod_type(value))];
+        return vec![type_issue(spec, name, crate::project::type_name(value))];
     }
     if let (Some(choices), Some(s)) = (spec["enum"].as_array(), value.as_str()) {
         if choices.iter().any(|c| c.as_str() == Some(s)) {
