@@ -481,8 +481,10 @@ impl Pusher {
 
     /// [`Pusher::push`] that awaits `gate` before its first request to the
     /// deployment (`dev` bundles while a save's debounce runs out, and drops
-    /// the push if the files change again before the gate opens). With a
-    /// typecheck the gate comes first: the checker is not to be interrupted.
+    /// the push if the files change again before the gate opens). The
+    /// typecheck starts before the gate too: a dropped push leaves the warm
+    /// checker finishing a check nobody waits for (its answer is skipped),
+    /// which costs the next push that check's time only in that rare case.
     pub async fn push_gated(
         &self,
         ctx: &Context,
@@ -621,9 +623,6 @@ impl Run<'_> {
     }
 
     async fn run(&self, root_span: &mut Span) -> PushResult<PushOutcome> {
-        if self.options.typecheck != TypecheckMode::Disable {
-            self.open_gate().await;
-        }
         let project_root = self.pusher.project_root();
         crate::project::ensure_has_convex_dependency(project_root, "push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;

@@ -605,7 +605,7 @@ async function main() {
     return;
   }
   send({ ready: true, version: checker.ready.version });
-  const warming = makeWarming(checker);
+  const warming = makeWarming(checker, 0);
   serveRequests(process.stdin, checker, send, (answer) => {
     if (answer.status !== "fallback") warming.restart();
   });
@@ -644,7 +644,7 @@ function serve() {
   }
   // One JIT warm-up for the server, whichever connection asked.
   let warmingOf;
-  const warming = (checker) => warmingOf || (warmingOf = makeWarming(checker));
+  const warming = (checker) => warmingOf || (warmingOf = makeWarming(checker, WARM_UP_DELAY_MS));
   let idleTimer;
   function touch() {
     clearTimeout(idleTimer);
@@ -718,12 +718,17 @@ function serve() {
 // no request is waiting, the checker does a few throwaway checks of the
 // project's own files. A step checks one file, and a request that arrives
 // is answered before the next step, so it waits for one file's check at most.
-const WARM_UP_ROUNDS = 6;
+const WARM_UP_ROUNDS = 12;
 const WARM_UP_FILES = 8;
 const WARM_UP_DELAY_MS = 250;
 
-function makeWarming(checker) {
+// `firstDelayMs`: the wait before the rounds after the first check. `dev`'s
+// checker starts at once (its first check is the session's first push, and
+// the first saves follow within seconds); the server waits as after later
+// checks, since the next one-shot push may follow right away.
+function makeWarming(checker, firstDelayMs) {
   let roundsLeft = WARM_UP_ROUNDS;
+  let delayMs = firstDelayMs;
   let steps;
   let timer; // {immediate} or {timeout}
   function stop() {
@@ -754,7 +759,8 @@ function makeWarming(checker) {
     restart() {
       steps = undefined;
       stop();
-      if (roundsLeft > 0 && checker.warmUp) timer = { timeout: setTimeout(step, WARM_UP_DELAY_MS) };
+      if (roundsLeft > 0 && checker.warmUp) timer = { timeout: setTimeout(step, delayMs) };
+      delayMs = WARM_UP_DELAY_MS;
     },
   };
 }
