@@ -48,7 +48,9 @@ fn log(event: Value) {
         .append(true)
         .open(path)
     {
-        let _ = writeln!(file, "{event}");
+        // One write per line: `writeln!` may split it, and a reader could
+        // see half a line.
+        let _ = file.write_all(format!("{event}\n").as_bytes());
     }
 }
 
