@@ -403,10 +403,24 @@ impl Fingerprint {
     }
 
     /// Whether everything is as it was when this was captured. Folders are
-    /// compared first (cheap), then files.
+    /// compared first (cheap), then the files outside `node_modules` (the
+    /// ones a save changes), then installed packages' files: a stale entry
+    /// is usually found out without hashing megabytes of declarations (a
+    /// hoisted `node_modules` can sort before the project's own files).
     pub fn still_holds(&self, memo: &mut Memo) -> bool {
+        let installed =
+            |f: &&FileState| f.path.components().any(|c| c.as_os_str() == "node_modules");
         self.dirs.iter().all(|d| memo.dir(&d.path) == d.listing)
-            && self.files.iter().all(|f| memo.file(&f.path) == f.hash)
+            && self
+                .files
+                .iter()
+                .filter(|f| !installed(f))
+                .all(|f| memo.file(&f.path) == f.hash)
+            && self
+                .files
+                .iter()
+                .filter(installed)
+                .all(|f| memo.file(&f.path) == f.hash)
     }
 
     /// Adds the listing of every folder under each of `roots` (normalised
@@ -503,6 +517,29 @@ mod tests {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_changed_project_file_is_found_before_installed_files_are_hashed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        // A hoisted install that sorts before the project's own files.
+        let lib = base.join("a/node_modules/typescript/lib/lib.d.ts");
+        let root = base.join("b/app");
+        write(&lib, "declare var x: number;");
+        write(&root.join("package.json"), "{}");
+        write(&root.join("convex/a.ts"), "export {}");
+        let read = vec![lib.clone(), root.join("convex/a.ts")];
+        let print = Fingerprint::capture(&read, &root, &mut Memo::default());
+        write(&root.join("convex/a.ts"), "export {};");
+        let mut memo = Memo::default();
+        assert!(!print.still_holds(&mut memo));
+        assert!(memo.files.contains_key(&root.join("convex/a.ts")));
+        assert!(!memo.files.contains_key(&lib));
+        // A changed installed file still counts.
+        let print = Fingerprint::capture(&read, &root, &mut Memo::default());
+        write(&lib, "declare var x: string;");
+        assert!(!print.still_holds(&mut Memo::default()));
     }
 
     #[test]
