@@ -6,7 +6,7 @@
 use anyhow::Result;
 use std::io::Read as _;
 
-use crate::commands::one_off;
+use crate::commands::{GlobalSelectionArgs, one_off};
 use crate::context::{Context, ContextOptions};
 use crate::credentials::SelectionFlags;
 use crate::data_plane::env::{
@@ -30,67 +30,19 @@ use crate::output::{self, style};
 #[command(
     subcommand_required = true,
     arg_required_else_help = true,
-    verbatim_doc_comment
+    verbatim_doc_comment,
+    mut_arg("prod", |a| a.help(
+        "Set and view environment variables on this project's default production deployment"
+    )),
+    mut_arg("deployment", |a| a.help(
+        "Set and view environment variables on a specific deployment (a name, `dev/james`, `dev`, `prod`, `local`, or `project:reference`)"
+    ))
 )]
 pub struct Args {
     #[command(subcommand)]
     pub command: Sub,
     #[command(flatten)]
     pub selection: GlobalSelectionArgs,
-}
-
-/// The deployment-selection flags, accepted before or after the
-/// subcommand (as the official CLI's global options).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct GlobalSelectionArgs {
-    #[arg(long, value_name = "url", hide = true, global = true)]
-    pub url: Option<String>,
-    #[arg(
-        long = "admin-key",
-        value_name = "adminKey",
-        hide = true,
-        global = true
-    )]
-    pub admin_key: Option<String>,
-    /// Set and view environment variables on this project's default
-    /// production deployment.
-    #[arg(long, global = true)]
-    pub prod: bool,
-    #[arg(
-        long = "preview-name",
-        value_name = "previewName",
-        hide = true,
-        global = true
-    )]
-    pub preview_name: Option<String>,
-    #[arg(
-        long = "deployment-name",
-        value_name = "deploymentName",
-        hide = true,
-        global = true
-    )]
-    pub deployment_name: Option<String>,
-    /// Set and view environment variables on a specific deployment (a name,
-    /// `dev/james`, `dev`, `prod`, `local`, or `project:reference`).
-    #[arg(long, value_name = "deployment", global = true)]
-    pub deployment: Option<String>,
-    #[arg(long = "env-file", value_name = "envFile", hide = true, global = true)]
-    pub env_file: Option<String>,
-}
-
-impl GlobalSelectionArgs {
-    fn to_flags(&self) -> SelectionFlags {
-        SelectionFlags {
-            url: self.url.clone(),
-            admin_key: self.admin_key.clone(),
-            env_file: self.env_file.clone(),
-            prod: self.prod,
-            preview_name: self.preview_name.clone(),
-            deployment_name: self.deployment_name.clone(),
-            deployment: self.deployment.clone(),
-            implicit_prod: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

@@ -90,6 +90,61 @@ impl SelectionArgs {
     }
 }
 
+/// [`SelectionArgs`] accepted before or after a subcommand, for commands
+/// whose subcommands share them (`env`, `deployment usage-limits`: the
+/// parent's options in the official CLI). Each such command words the
+/// help of `--prod` and `--deployment` for itself (`mut_arg`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalSelectionArgs {
+    #[arg(long, value_name = "url", hide = true, global = true)]
+    pub url: Option<String>,
+    #[arg(
+        long = "admin-key",
+        value_name = "adminKey",
+        hide = true,
+        global = true
+    )]
+    pub admin_key: Option<String>,
+    /// Act on this project's default production deployment.
+    #[arg(long, global = true)]
+    pub prod: bool,
+    #[arg(
+        long = "preview-name",
+        value_name = "previewName",
+        hide = true,
+        global = true
+    )]
+    pub preview_name: Option<String>,
+    #[arg(
+        long = "deployment-name",
+        value_name = "deploymentName",
+        hide = true,
+        global = true
+    )]
+    pub deployment_name: Option<String>,
+    /// Act on a specific deployment.
+    #[arg(long, value_name = "deployment", global = true)]
+    pub deployment: Option<String>,
+    #[arg(long = "env-file", value_name = "envFile", hide = true, global = true)]
+    pub env_file: Option<String>,
+}
+
+impl GlobalSelectionArgs {
+    /// The flags as the credential resolver takes them.
+    pub fn to_flags(&self) -> SelectionFlags {
+        SelectionArgs {
+            url: self.url.clone(),
+            admin_key: self.admin_key.clone(),
+            prod: self.prod,
+            preview_name: self.preview_name.clone(),
+            deployment_name: self.deployment_name.clone(),
+            deployment: self.deployment.clone(),
+            env_file: self.env_file.clone(),
+        }
+        .to_flags()
+    }
+}
+
 /// `--typecheck <mode>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum TypecheckMode {

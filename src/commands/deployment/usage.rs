@@ -12,8 +12,8 @@ use anyhow::Result;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use crate::commands::SelectionArgs;
 use crate::commands::one_off::{self, Target};
+use crate::commands::{GlobalSelectionArgs, SelectionArgs};
 use crate::context::{Context, ContextOptions};
 use crate::credentials::SelectionFlags;
 use crate::error::fail;
@@ -120,60 +120,6 @@ pub struct UsageArgs {
     pub selection: SelectionArgs,
 }
 
-/// The deployment-selection flags of `usage-limits`, accepted before or
-/// after its subcommand (they are the parent's options in the official CLI).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct GlobalSelectionArgs {
-    #[arg(long, value_name = "url", hide = true, global = true)]
-    pub url: Option<String>,
-    #[arg(
-        long = "admin-key",
-        value_name = "adminKey",
-        hide = true,
-        global = true
-    )]
-    pub admin_key: Option<String>,
-    /// List and configure usage limits on this project's default production deployment.
-    #[arg(long, global = true)]
-    pub prod: bool,
-    #[arg(
-        long = "preview-name",
-        value_name = "previewName",
-        hide = true,
-        global = true
-    )]
-    pub preview_name: Option<String>,
-    #[arg(
-        long = "deployment-name",
-        value_name = "deploymentName",
-        hide = true,
-        global = true
-    )]
-    pub deployment_name: Option<String>,
-    /// List and configure usage limits on a specific deployment (a name, a
-    /// reference, `dev`, `prod`, `local`, optionally `project:` or
-    /// `team:project:` first).
-    #[arg(long, value_name = "deployment", global = true)]
-    pub deployment: Option<String>,
-    #[arg(long = "env-file", value_name = "envFile", hide = true, global = true)]
-    pub env_file: Option<String>,
-}
-
-impl GlobalSelectionArgs {
-    fn to_flags(&self) -> SelectionFlags {
-        SelectionArgs {
-            url: self.url.clone(),
-            admin_key: self.admin_key.clone(),
-            prod: self.prod,
-            preview_name: self.preview_name.clone(),
-            deployment_name: self.deployment_name.clone(),
-            deployment: self.deployment.clone(),
-            env_file: self.env_file.clone(),
-        }
-        .to_flags()
-    }
-}
-
 /// List and configure usage limits on your deployment.
 ///
 /// A usage limit either warns or pauses your deployment when a metric
@@ -190,7 +136,13 @@ impl GlobalSelectionArgs {
     arg_required_else_help = true,
     disable_help_subcommand = true,
     args_override_self = true,
-    verbatim_doc_comment
+    verbatim_doc_comment,
+    mut_arg("prod", |a| a.help(
+        "List and configure usage limits on this project's default production deployment"
+    )),
+    mut_arg("deployment", |a| a.help(
+        "List and configure usage limits on a specific deployment (a name, a reference, `dev`, `prod`, `local`, optionally `project:` or `team:project:` first)"
+    ))
 )]
 pub struct LimitsArgs {
     #[command(flatten)]
