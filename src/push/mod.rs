@@ -851,12 +851,12 @@ impl Run<'_> {
         }
         let typecheck_pending = typechecks && !plan.early;
 
-        let params = request::OwnedRequestParams {
-            admin_key: self.target.admin_key.clone(),
+        let params = request::RequestParams {
+            admin_key: &self.target.admin_key,
             dry_run: options.dry_run,
-            functions: config.functions.clone(),
-            node_version: config.node.node_version.clone(),
-            udf_server_version: self.udf_server_version.clone(),
+            functions: &config.functions,
+            node_version: config.node.node_version.as_deref(),
+            udf_server_version: &self.udf_server_version,
             for_codegen: options.codegen_only_component.is_some(),
         };
         // While `get_config_hashes` is answered: this push's module hashes,
@@ -884,7 +884,7 @@ impl Run<'_> {
                     Some(request::Speculative::prepare(
                         app.clone(),
                         expected,
-                        &params.params(),
+                        &params,
                     ))
                 };
                 let (remote, prepared) = tokio::join!(
@@ -900,7 +900,7 @@ impl Run<'_> {
             let request = request::build_request(
                 app,
                 remote.as_ref().map(|r| r.module_hashes.as_slice()),
-                &params.params(),
+                &params,
             );
             PushResult::Ok((request, prepared))
         };

@@ -227,30 +227,6 @@ impl Speculative {
     }
 }
 
-/// [`RequestParams`] that own their values.
-#[derive(Debug, Clone)]
-pub struct OwnedRequestParams {
-    pub admin_key: String,
-    pub dry_run: bool,
-    pub functions: String,
-    pub node_version: Option<String>,
-    pub udf_server_version: String,
-    pub for_codegen: bool,
-}
-
-impl OwnedRequestParams {
-    pub fn params(&self) -> RequestParams<'_> {
-        RequestParams {
-            admin_key: &self.admin_key,
-            dry_run: self.dry_run,
-            functions: &self.functions,
-            node_version: self.node_version.as_deref(),
-            udf_server_version: &self.udf_server_version,
-            for_codegen: self.for_codegen,
-        }
-    }
-}
-
 /// Everything [`build_request`] needs besides the bundles.
 pub struct RequestParams<'a> {
     pub admin_key: &'a str,
@@ -425,12 +401,12 @@ mod tests {
 
     #[test]
     fn a_prepared_body_stands_in_only_for_the_same_request() {
-        let params = OwnedRequestParams {
-            admin_key: "prod:x|k".into(),
+        let params = RequestParams {
+            admin_key: "prod:x|k",
             dry_run: false,
-            functions: "convex/".into(),
+            functions: "convex/",
             node_version: None,
-            udf_server_version: "1.48.0".into(),
+            udf_server_version: "1.48.0",
             for_codegen: false,
         };
         let bundle = sample_bundle();
@@ -438,10 +414,9 @@ mod tests {
         let pushed = app_module_hashes(&bundle.functions);
         assert_eq!(pushed.len(), 2);
         assert_eq!(pushed[1].hash, module_hash(&bundle.functions[1]));
-        let real = |remote: &[RemoteModuleHash]| {
-            build_request(sample_bundle(), Some(remote), &params.params())
-        };
-        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params.params());
+        let real =
+            |remote: &[RemoteModuleHash]| build_request(sample_bundle(), Some(remote), &params);
+        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params);
         let request = real(&pushed);
         let json = request.to_json();
         let (len, body) = prepared.body_for(&request).expect("same request");
@@ -452,7 +427,7 @@ mod tests {
         // Both modules went by hash.
         assert_eq!(request.app_definition.unchanged_module_hashes.len(), 2);
         // The server reports other hashes: the prepared body is not used.
-        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params.params());
+        let prepared = Speculative::prepare(sample_bundle(), &pushed, &params);
         assert!(prepared.body_for(&real(&pushed[..1])).is_none());
     }
 

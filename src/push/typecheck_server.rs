@@ -155,36 +155,26 @@ impl ServerSpec {
     }
 }
 
-/// Creates `dir` (mode 0700) and makes sure only its owner, this user, can
-/// enter it.
-#[cfg(unix)]
+/// Creates `dir` private to the user ([`crate::fsutil::create_private_dir`])
+/// and, on Unix, makes sure it is a real folder of this user's that no one
+/// else can enter (it holds the socket). Windows: the folder holds only the
+/// pid file (the pipe is named), in the user's own profile.
 fn private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    let meta = std::fs::symlink_metadata(dir)?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if !meta.is_dir() || meta.uid() != me {
-        return Err(std::io::Error::other("not a folder of this user"));
-    }
-    if meta.mode() & 0o077 != 0 {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    crate::fsutil::create_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::symlink_metadata(dir)?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !meta.is_dir() || meta.uid() != me {
+            return Err(std::io::Error::other("not a folder of this user"));
+        }
+        if meta.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
     }
     Ok(())
-}
-
-/// Windows: the folder holds only the pid file (the pipe is named), and
-/// lives in the user's own profile.
-#[cfg(not(unix))]
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 /// A connection to the server of `server`, starting one when none answers.

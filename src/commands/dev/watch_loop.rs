@@ -32,7 +32,7 @@ use crate::error::Failure;
 use crate::http::{DeploymentClient, HttpClient};
 use crate::output;
 use crate::push::function_call;
-use crate::watch::{FileWatcher, Observations};
+use crate::watch::{FileWatcher, Observations, Trace};
 
 /// What ended a push (the official CLI's `ErrorType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,9 +175,7 @@ pub async fn watch_and_push<P: DevPush>(
             if let Some((observations, quiet_until)) = changed.as_mut()
                 && let Some(watcher) = watcher.as_mut()
             {
-                let eager = EAGER_QUIET.min(options.debounce);
-                watcher.wait_for_quiet(observations, eager, None).await;
-                *quiet_until = tokio::time::Instant::now() + options.debounce - eager;
+                *quiet_until = settle(watcher, observations, options.debounce, None).await;
             }
             continue;
         };
@@ -274,9 +272,7 @@ pub async fn watch_and_push<P: DevPush>(
                     // An editor's save is often a burst of writes: start
                     // once the burst is over; the rest of the debounce runs
                     // while the push bundles (see `push_after_change`).
-                    let eager = EAGER_QUIET.min(options.debounce);
-                    watcher.wait_for_quiet(&after_push, eager, trace).await;
-                    let quiet_until = tokio::time::Instant::now() + options.debounce - eager;
+                    let quiet_until = settle(watcher, &after_push, options.debounce, trace).await;
                     changed = Some((after_push, quiet_until));
                     break;
                 }
@@ -297,6 +293,19 @@ pub async fn watch_and_push<P: DevPush>(
 /// reading files. The push then runs to the point of its first request
 /// while the rest of the debounce passes (see [`push_after_change`]).
 const EAGER_QUIET: Duration = Duration::from_millis(5);
+
+/// Waits out a change's burst of writes ([`EAGER_QUIET`]); returns when the
+/// rest of the `debounce` ends, the time the push may reach the deployment.
+async fn settle(
+    watcher: &mut FileWatcher,
+    observations: &Observations,
+    debounce: Duration,
+    trace: Trace<'_>,
+) -> tokio::time::Instant {
+    let eager = EAGER_QUIET.min(debounce);
+    watcher.wait_for_quiet(observations, eager, trace).await;
+    tokio::time::Instant::now() + debounce - eager
+}
 
 /// A push after a file change, started before the debounce is over: it reads
 /// and bundles at once, and reaches the deployment only once no further
