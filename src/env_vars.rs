@@ -81,6 +81,9 @@ pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
 /// unset, pushing commands set it for esbuild (see
 /// `bundler::raise_esbuild_gc_target`).
 pub const GOGC: &str = "GOGC";
+/// Go's soft memory limit; set with `GOGC=off` for TypeScript 7's compiler
+/// when neither is set (see `push::typecheck`).
+pub const GOMEMLIMIT: &str = "GOMEMLIMIT";
 
 /// Vercel build environment marker.
 pub const VERCEL: &str = "VERCEL";
@@ -381,7 +384,14 @@ pub const ALL: &[(&str, &str)] = &[
     (LOCALAPPDATA, "Windows cache folder"),
     (USERPROFILE, "Windows home folder; cache folder fallback"),
     (COMSPEC, "Windows shell for `dev --start` (default cmd.exe)"),
-    (GOGC, "Go GC target for esbuild (set for it when unset)"),
+    (
+        GOGC,
+        "Go GC target for esbuild and TypeScript 7 (set for them when unset)",
+    ),
+    (
+        GOMEMLIMIT,
+        "Go memory limit for TypeScript 7 (set for it when GOGC is unset)",
+    ),
 ];
 
 /// One variable of the real process environment, for settings decided

@@ -316,3 +316,88 @@ async fn ci_and_the_switch_leave_no_server_and_an_idle_one_exits() {
     assert!(s.files_with("sock").is_empty());
     assert!(s.server_pids().is_empty());
 }
+
+/// Replaces the project's TypeScript by a TypeScript 7 package whose native
+/// compiler is a script that appends its arguments and Go settings to
+/// `record`, lists the functions as the files it read, and passes. It also has the API a typecheck server would load.
+fn fake_typescript_7(project: &Path, record: &Path) {
+    let modules = project.join("node_modules");
+    std::fs::remove_file(modules.join("typescript")).unwrap();
+    let platform = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let native = format!("@typescript/typescript-{platform}-{arch}");
+    let script = format!(
+        "#!/bin/sh\nprintf 'GOGC=%s GOMEMLIMIT=%s ARGS=%s\\n' \"${{GOGC-unset}}\" \"${{GOMEMLIMIT-unset}}\" \"$*\" >> '{}'\n\
+         # --listFiles: the functions, so that an edit means a new check.\n\
+         for file in \"$2\"/*.ts; do echo \"$file\"; done\n",
+        record.display()
+    );
+    support::write_files(
+        &modules,
+        &[
+            (
+                "typescript/package.json",
+                r#"{"name": "typescript", "version": "7.0.2"}"#,
+            ),
+            ("typescript/bin/tsc", "#!/usr/bin/env node\n"),
+            ("typescript/lib/getExePath.js", "module.exports = {};\n"),
+            ("typescript/dist/api/sync/api.js", "export {};\n"),
+            (
+                &format!("{native}/package.json"),
+                &format!(r#"{{"name": "{native}", "version": "7.0.2"}}"#),
+            ),
+            (&format!("{native}/lib/tsc"), &script),
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let binary = modules.join(&native).join("lib/tsc");
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// TypeScript 7's native compiler checks a fresh project before a server
+/// would have started, so deploys run it directly: no server, no build-info
+/// file, and Go's collector off up to a memory limit unless the user set
+/// `GOGC` (then theirs stands, and no limit is added).
+#[tokio::test(flavor = "multi_thread")]
+async fn typescript_7_runs_its_native_compiler_with_no_server() {
+    let Some(mut s) = Scene::new().await else {
+        return;
+    };
+    let record = s.home.path().join("native-runs.txt");
+    fake_typescript_7(s.project.path(), &record);
+    s.edit_bad(GOOD);
+    let (code, stderr) = s.deploy();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("typecheck server"), "{stderr}");
+    assert!(s.server_pids().is_empty(), "{stderr}");
+    assert!(s.files_with("sock").is_empty(), "{stderr}");
+    let runs = std::fs::read_to_string(&record).unwrap_or_default();
+    let runs: Vec<&str> = runs.lines().collect();
+    assert_eq!(runs.len(), 1, "{runs:?}\n{stderr}");
+    assert!(
+        runs[0].starts_with("GOGC=off GOMEMLIMIT=2GiB ARGS=--project "),
+        "{runs:?}"
+    );
+    assert!(runs[0].contains("--listFiles"), "{runs:?}");
+    assert!(!runs[0].contains("--incremental"), "{runs:?}");
+    assert_eq!(s.finish_pushes().await, 1);
+
+    s.set("GOGC", "150");
+    s.edit_bad(GOOD);
+    let (code, stderr) = s.deploy();
+    assert_eq!(code, Some(0), "{stderr}");
+    let runs = std::fs::read_to_string(&record).unwrap();
+    let last = runs.lines().last().unwrap();
+    assert!(
+        last.starts_with("GOGC=150 GOMEMLIMIT=unset ARGS="),
+        "{runs}"
+    );
+    assert!(s.server_pids().is_empty(), "{stderr}");
+}

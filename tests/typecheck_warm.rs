@@ -297,7 +297,41 @@ fn warm_checker(root: &Path, scripts: &Path) -> std::sync::Arc<WarmChecker> {
     })
 }
 
-async fn differential(ts7: bool) {
+/// Which TypeScript 5 files the checker can load.
+#[derive(Clone, Copy, PartialEq)]
+enum Ts5Files {
+    /// The installed package: the checker loads `tsc`'s bundle.
+    Installed,
+    /// The same package with a `lib/_tsc.js` that is not the bundle: the
+    /// checker loads `lib/typescript.js` (as for TypeScript 4).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    WithoutTscBundle,
+}
+
+/// Replaces `root`'s `node_modules/typescript` link by a folder of links
+/// to the same files, but for a `lib/_tsc.js` that is not tsc's bundle.
+#[cfg(unix)]
+fn without_tsc_bundle(root: &Path) {
+    let package = root.join("node_modules/typescript");
+    let real = std::fs::canonicalize(&package).unwrap();
+    std::fs::remove_file(&package).unwrap();
+    for entry in std::fs::read_dir(&real).unwrap().flatten() {
+        if entry.file_name() != "lib" {
+            link(&entry.path(), &package.join(entry.file_name()));
+        }
+    }
+    std::fs::create_dir_all(package.join("lib")).unwrap();
+    for entry in std::fs::read_dir(real.join("lib")).unwrap().flatten() {
+        let to = package.join("lib").join(entry.file_name());
+        if entry.file_name() == "_tsc.js" {
+            std::fs::write(&to, "// not tsc's bundle\n").unwrap();
+        } else {
+            link(&entry.path(), &to);
+        }
+    }
+}
+
+async fn differential(ts7: bool, files: Ts5Files, edits: usize) {
     if !support::has_program("node") {
         eprintln!("skipped: node is not installed");
         return;
@@ -310,6 +344,10 @@ async fn differential(ts7: bool) {
     let Some((_tmp, root)) = project(test, ts7) else {
         return;
     };
+    #[cfg(unix)]
+    if files == Ts5Files::WithoutTscBundle {
+        without_tsc_bundle(&root);
+    }
     let scripts = tempfile::tempdir().unwrap();
     let checker = warm_checker(&root, scripts.path());
     assert_eq!(
@@ -318,7 +356,7 @@ async fn differential(ts7: bool) {
     );
     let convex = root.join("convex");
     let mut results = Vec::new();
-    for step in steps() {
+    for step in steps().into_iter().take(edits) {
         (step.edit)(&root);
         let (fresh_passed, listed) = fresh_tsc(&root, &["--listFiles", "--pretty", "false"]);
         assert_eq!(
@@ -376,6 +414,19 @@ async fn differential(ts7: bool) {
         }
         results.push((step.what, fresh_passed));
     }
+    let loaded = checker
+        .loaded_compiler()
+        .expect("the checker names what it loaded");
+    let expected = match (ts7, files) {
+        (true, _) => "dist/api/sync/api.js",
+        (false, Ts5Files::Installed) => "lib/_tsc.js",
+        (false, Ts5Files::WithoutTscBundle) => "lib/typescript.js",
+    };
+    assert!(
+        loaded.ends_with(expected),
+        "the checker loaded {}, not …/{expected}",
+        loaded.display()
+    );
     // The series does go both ways.
     assert!(results.iter().any(|r| r.1) && results.iter().any(|r| !r.1));
     eprintln!(
@@ -386,12 +437,20 @@ async fn differential(ts7: bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn warm_checker_agrees_with_fresh_tsc_on_typescript_5() {
-    differential(false).await;
+    differential(false, Ts5Files::Installed, usize::MAX).await;
+}
+
+/// The checker's other way of loading TypeScript 5 (and 4): its full API,
+/// over the first edits of the series.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn warm_checker_on_typescript_js_agrees_with_fresh_tsc() {
+    differential(false, Ts5Files::WithoutTscBundle, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn warm_checker_agrees_with_fresh_tsc_on_typescript_7() {
-    differential(true).await;
+    differential(true, Ts5Files::Installed, usize::MAX).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

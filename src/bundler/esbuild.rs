@@ -42,6 +42,13 @@ pub fn hide_esbuild_gc_target(command: &mut tokio::process::Command) {
     }
 }
 
+/// Whether Go's garbage-collector target is ours to choose: the user set no
+/// `GOGC` (ours for esbuild aside).
+pub fn go_gc_target_is_ours() -> bool {
+    GOGC_RAISED.load(Ordering::Relaxed)
+        || crate::env_vars::process_value(crate::env_vars::GOGC).is_none()
+}
+
 /// [`hide_esbuild_gc_target`] for `std` processes.
 pub fn hide_esbuild_gc_target_std(command: &mut std::process::Command) {
     if GOGC_RAISED.load(Ordering::Relaxed) {

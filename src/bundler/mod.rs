@@ -49,8 +49,8 @@ pub use entry_points::{
 };
 pub use error::{BundleError, BundleErrorKind, BundleResult};
 pub use esbuild::{
-    EsbuildBinary, hide_esbuild_gc_target, hide_esbuild_gc_target_std, locate as locate_esbuild,
-    node_modules_dirs, raise_esbuild_gc_target, resolve_package,
+    EsbuildBinary, go_gc_target_is_ours, hide_esbuild_gc_target, hide_esbuild_gc_target_std,
+    locate as locate_esbuild, node_modules_dirs, raise_esbuild_gc_target, resolve_package,
 };
 pub use externals::{NodeDependency, compute_external_packages, should_mark_external};
 pub use plugins::definition_import_path;

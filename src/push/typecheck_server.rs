@@ -2,7 +2,8 @@
 //! one-shot pushes (`deploy`, `codegen`; `dev`, `dev --once` and
 //! `run --push` keep their own checker), kept between runs so that a
 //! second `convex deploy` does not load, parse and bind the whole program
-//! again.
+//! again. TypeScript 4 and 5 only: TypeScript 7's native compiler checks a
+//! fresh project faster than its API server starts, so it runs directly.
 //!
 //! - The first push that typechecks starts `warm_checker.cjs --serve` with
 //!   the project's TypeScript as a detached background process (Unix: its

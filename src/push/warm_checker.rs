@@ -107,6 +107,9 @@ struct Reply {
     reason: Option<String>,
     /// The typecheck server's process id (in its ready line).
     pid: Option<u32>,
+    /// The compiler's version and the file the checker loaded (ready line).
+    version: Option<String>,
+    compiler: Option<PathBuf>,
 }
 
 pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
@@ -153,6 +156,8 @@ pub struct WarmChecker {
     starts: AtomicU32,
     next_id: AtomicU64,
     script: std::sync::Mutex<Option<PathBuf>>,
+    /// The compiler file the running checker loaded (from its ready line).
+    loaded: std::sync::Mutex<Option<PathBuf>>,
 }
 
 impl std::fmt::Debug for WarmChecker {
@@ -179,11 +184,22 @@ impl WarmChecker {
             starts: AtomicU32::new(0),
             next_id: AtomicU64::new(1),
             script: std::sync::Mutex::new(None),
+            loaded: std::sync::Mutex::new(None),
         })
     }
 
     pub fn spec(&self) -> &WarmSpec {
         &self.spec
+    }
+
+    /// The compiler file the checker loaded, once it has started: for
+    /// TypeScript 5, `tsc`'s own bundle (`lib/_tsc.js` or `lib/tsc.js`)
+    /// when it can, else `lib/typescript.js`.
+    pub fn loaded_compiler(&self) -> Option<PathBuf> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn disable(&self, why: &str) {
@@ -339,6 +355,14 @@ impl WarmChecker {
                     server.address.display()
                 ));
             }
+            if let Some(compiler) = &reply.compiler {
+                crate::output::verbose(&format!(
+                    "Warm checker: TypeScript {} from {}",
+                    reply.version.as_deref().unwrap_or("(unknown version)"),
+                    compiler.display()
+                ));
+            }
+            *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = reply.compiler;
             running.ready = true;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
