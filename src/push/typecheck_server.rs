@@ -31,9 +31,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-use super::warm_checker::{Reader, Running, SCRIPT, WarmChecker, WarmMode, YOUNG_GENERATION_FLAG};
+use super::warm_checker::{Running, SCRIPT, WarmChecker, WarmMode, YOUNG_GENERATION_FLAG};
 use crate::bundler::fingerprint::sha256_hex;
 use crate::env::Env;
 use crate::env_vars;
@@ -183,8 +181,13 @@ pub(crate) async fn connect_or_start(
     checker: &WarmChecker,
     server: &ServerSpec,
 ) -> Result<Running, String> {
-    if let Ok(running) = connect(&server.address).await {
-        return Ok(running);
+    match connect(&server.address).await {
+        Ok(running) => return Ok(running),
+        Err(e) if e.kind() == std::io::ErrorKind::Other => crate::output::verbose(&format!(
+            "The typecheck server at {} did not answer ({e}); starting another",
+            server.address.display()
+        )),
+        Err(_) => {}
     }
     let script = checker
         .script_path()
@@ -237,14 +240,14 @@ fn reap(mut child: std::process::Child) {
 async fn connect(address: &Path) -> std::io::Result<Running> {
     let stream = tokio::net::UnixStream::connect(address).await?;
     let (read, write) = stream.into_split();
-    Ok(running(Box::new(read), Box::new(write)))
+    greeted(Running::new(Box::new(write), Box::new(read), None)).await
 }
 
 #[cfg(windows)]
 async fn connect(address: &Path) -> std::io::Result<Running> {
     let client = tokio::net::windows::named_pipe::ClientOptions::new().open(address)?;
     let (read, write) = tokio::io::split(client);
-    Ok(running(Box::new(read), Box::new(write)))
+    greeted(Running::new(Box::new(write), Box::new(read), None)).await
 }
 
 #[cfg(not(any(unix, windows)))]
@@ -254,13 +257,11 @@ async fn connect(_address: &Path) -> std::io::Result<Running> {
     ))
 }
 
-fn running(read: Reader, write: super::warm_checker::Writer) -> Running {
-    Running {
-        child: None,
-        input: write,
-        output: BufReader::new(read).lines(),
-        ready: false,
-    }
+/// The connection once the server has said it is ready; an error when it
+/// closed instead (it was going away), so that a new one is started.
+async fn greeted(mut running: Running) -> std::io::Result<Running> {
+    running.greet().await.map_err(std::io::Error::other)?;
+    Ok(running)
 }
 
 /// Starts the server, detached from this CLI: no standard stream of ours

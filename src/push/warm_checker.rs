@@ -123,6 +123,35 @@ pub(crate) struct Running {
     pub(crate) input: Writer,
     pub(crate) output: Lines<BufReader<Reader>>,
     pub(crate) ready: bool,
+    /// The ready line, when it was read on connecting (the server's).
+    greeting: Option<Reply>,
+}
+
+impl Running {
+    pub(crate) fn new(
+        input: Writer,
+        output: Reader,
+        child: Option<tokio::process::Child>,
+    ) -> Running {
+        Running {
+            child,
+            input,
+            output: BufReader::new(output).lines(),
+            ready: false,
+            greeting: None,
+        }
+    }
+
+    /// Reads the first line now: a listener that is going away (a killed
+    /// server whose socket its last thread still holds) accepts and then
+    /// resets the connection, and this tells the caller before it relies
+    /// on it.
+    pub(crate) async fn greet(&mut self) -> Result<(), String> {
+        if self.greeting.is_none() && !self.ready {
+            self.greeting = Some(read_reply(&mut self.output).await?);
+        }
+        Ok(())
+    }
 }
 
 /// How to start the checker.
@@ -294,12 +323,7 @@ impl WarmChecker {
                 crate::output::verbose(&format!("typecheck worker: {line}"));
             }
         });
-        Some(Running {
-            child: Some(child),
-            input: Box::new(stdin),
-            output: BufReader::new(Box::new(stdout) as Reader).lines(),
-            ready: false,
-        })
+        Some(Running::new(Box::new(stdin), Box::new(stdout), Some(child)))
     }
 
     /// Starts the process now (and has it read `project`), so that the
@@ -341,7 +365,10 @@ impl WarmChecker {
         pretty: bool,
     ) -> Result<Option<WarmAnswer>, String> {
         if !running.ready {
-            let reply = read_reply(&mut running.output).await?;
+            let reply = match running.greeting.take() {
+                Some(reply) => reply,
+                None => read_reply(&mut running.output).await?,
+            };
             if let Some(why) = reply.unsupported {
                 self.disable(why.lines().next().unwrap_or("unsupported"));
                 return Ok(None);
