@@ -16,6 +16,9 @@
 //!   stays.
 //! - Later pushes connect and send the same request as `dev`; the server
 //!   polls the file system at each check as in `dev`, so edits are seen.
+//! - A connection counts once the server's ready line is read: one that
+//!   is closed before it (a killed server's last thread still holding the
+//!   socket) is dropped and a new server started.
 //! - Anything unexpected (no server and none can start, a stale socket the
 //!   new server cannot replace, a server that dies mid-check, a reply that
 //!   is not a verdict, "fallback") makes the push run `tsc` as before.
