@@ -291,6 +291,43 @@ async fn a_killed_server_is_replaced_and_an_unusable_socket_falls_back_to_tsc() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_is_given_up_for_tsc() {
+    let Some(s) = Scene::new().await else { return };
+    s.edit_bad(GOOD);
+    let (code, first) = s.deploy();
+    assert_eq!(code, Some(0), "{first}");
+    let old = served_by(&first).unwrap_or_else(|| panic!("not served by a server: {first}"));
+    kill(old);
+    assert!(wait_until_gone(old, Duration::from_secs(10)));
+
+    // Something alive at the address that accepts and never says a word
+    // (a stopped server, say): the deploy neither hangs nor starts a
+    // server that could not listen there; `tsc` gives the verdict.
+    let socket = s.files_with("sock").pop().unwrap();
+    std::fs::remove_file(&socket).unwrap();
+    let silent = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let held = silent.accept().ok();
+        let _ = done_rx.recv_timeout(Duration::from_secs(60));
+        held.is_some()
+    });
+    s.edit_bad(BAD);
+    let (code, second) = s.deploy();
+    let _ = done_tx.send(());
+    assert!(holder.join().unwrap());
+    assert_type_error(code, &second);
+    assert!(second.contains("did not answer within"), "{second}");
+    assert!(
+        second.contains("running tsc from scratch instead"),
+        "{second}"
+    );
+    assert!(!second.contains("Started a typecheck server"), "{second}");
+    assert_eq!(served_by(&second), None, "{second}");
+    assert_eq!(s.finish_pushes().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ci_and_the_switch_leave_no_server_and_an_idle_one_exits() {
     let Some(mut s) = Scene::new().await else {
         return;

@@ -18,7 +18,8 @@
 //!   polls the file system at each check as in `dev`, so edits are seen.
 //! - A connection counts once the server's ready line is read: one that
 //!   is closed before it (a killed server's last thread still holding the
-//!   socket) is dropped and a new server started.
+//!   socket) is dropped and a new server started; a server alive but
+//!   silent for [`GREETING_TIMEOUT`] (stopped, stuck) is given up for `tsc`.
 //! - Anything unexpected (no server and none can start, a stale socket the
 //!   new server cannot replace, a server that dies mid-check, a reply that
 //!   is not a verdict, "fallback") makes the push run `tsc` as before.
@@ -44,6 +45,11 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(600);
 
 /// How long a push waits for a server it started to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a push waits for a running server's ready line: at once when it
+/// is idle, after its current step when it is busy (a warm-up file, another
+/// push's check).
+const GREETING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether pushes use a typecheck server, and how long it stays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,8 +190,17 @@ pub(crate) async fn connect_or_start(
     checker: &WarmChecker,
     server: &ServerSpec,
 ) -> Result<Running, String> {
-    match connect(&server.address).await {
+    match connect(&server.address, GREETING_TIMEOUT).await {
         Ok(running) => return Ok(running),
+        // Alive but silent (stopped, or stuck): a new server could not take
+        // its address either.
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            return Err(format!(
+                "the typecheck server at {} did not answer within {} s",
+                server.address.display(),
+                GREETING_TIMEOUT.as_secs()
+            ));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::Other => crate::output::verbose(&format!(
             "The typecheck server at {} did not answer ({e}); starting another",
             server.address.display()
@@ -215,9 +230,20 @@ pub(crate) async fn connect_or_start(
     let mut exited = false;
     loop {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        if let Ok(running) = connect(&server.address).await {
-            reap(child);
-            return Ok(running);
+        // Its ready line follows once it has loaded the compiler.
+        let within = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
+        match connect(&server.address, within).await {
+            Ok(running) => {
+                reap(child);
+                return Ok(running);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                reap(child);
+                return Err("the typecheck server did not answer in time".into());
+            }
+            Err(_) => {}
         }
         if exited {
             return Err("the typecheck server exited at once".into());
@@ -240,31 +266,35 @@ fn reap(mut child: std::process::Child) {
 }
 
 #[cfg(unix)]
-async fn connect(address: &Path) -> std::io::Result<Running> {
+async fn connect(address: &Path, within: Duration) -> std::io::Result<Running> {
     let stream = tokio::net::UnixStream::connect(address).await?;
     let (read, write) = stream.into_split();
-    greeted(Running::new(Box::new(write), Box::new(read), None)).await
+    greeted(Running::new(Box::new(write), Box::new(read), None), within).await
 }
 
 #[cfg(windows)]
-async fn connect(address: &Path) -> std::io::Result<Running> {
+async fn connect(address: &Path, within: Duration) -> std::io::Result<Running> {
     let client = tokio::net::windows::named_pipe::ClientOptions::new().open(address)?;
     let (read, write) = tokio::io::split(client);
-    greeted(Running::new(Box::new(write), Box::new(read), None)).await
+    greeted(Running::new(Box::new(write), Box::new(read), None), within).await
 }
 
 #[cfg(not(any(unix, windows)))]
-async fn connect(_address: &Path) -> std::io::Result<Running> {
+async fn connect(_address: &Path, _within: Duration) -> std::io::Result<Running> {
     Err(std::io::Error::other(
         "no typecheck server on this platform",
     ))
 }
 
-/// The connection once the server has said it is ready; an error when it
-/// closed instead (it was going away), so that a new one is started.
-async fn greeted(mut running: Running) -> std::io::Result<Running> {
-    running.greet().await.map_err(std::io::Error::other)?;
-    Ok(running)
+/// The connection once the server has said it is ready; `Other` when it
+/// closed instead (it was going away: a new one is started), `TimedOut`
+/// when it said nothing `within`.
+async fn greeted(mut running: Running, within: Duration) -> std::io::Result<Running> {
+    match tokio::time::timeout(within, running.greet()).await {
+        Ok(Ok(())) => Ok(running),
+        Ok(Err(why)) => Err(std::io::Error::other(why)),
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+    }
 }
 
 /// Starts the server, detached from this CLI: no standard stream of ours
