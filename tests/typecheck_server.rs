@@ -129,6 +129,26 @@ impl Scene {
             .collect()
     }
 
+    /// A passing deploy that starts a server, then that server killed;
+    /// its pid.
+    fn serve_then_kill(&self) -> i32 {
+        self.edit_bad(GOOD);
+        let (code, first) = self.deploy();
+        assert_eq!(code, Some(0), "{first}");
+        let old = served_by(&first).unwrap_or_else(|| panic!("not served by a server: {first}"));
+        kill(old);
+        assert!(wait_until_gone(old, Duration::from_secs(10)));
+        old
+    }
+
+    /// A listener of the test's own in place of the server's stale socket.
+    fn listen_at_the_socket(&self) -> std::os::unix::net::UnixListener {
+        let stale = self.files_with("sock");
+        assert_eq!(stale.len(), 1);
+        std::fs::remove_file(&stale[0]).unwrap();
+        std::os::unix::net::UnixListener::bind(&stale[0]).unwrap()
+    }
+
     fn server_pids(&self) -> Vec<i32> {
         self.files_with("pid")
             .iter()
@@ -244,22 +264,13 @@ async fn a_second_deploy_is_checked_by_the_server_the_first_left() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_server_is_replaced_and_an_unusable_socket_falls_back_to_tsc() {
     let Some(s) = Scene::new().await else { return };
-    s.edit_bad(GOOD);
-    let (code, first) = s.deploy();
-    assert_eq!(code, Some(0), "{first}");
-    let old = served_by(&first).unwrap_or_else(|| panic!("not served by a server: {first}"));
-
     // Killed: its socket file stays behind, stale; the next deploy's new
     // server replaces it, and the verdict is right. A dying server's
     // listener can outlive its main thread for a moment: it accepts, then
     // closes. Here a listener that does so once and goes away stands in for
     // it, so the deploy must start a new server after such a connection.
-    kill(old);
-    assert!(wait_until_gone(old, Duration::from_secs(10)));
-    let stale = s.files_with("sock");
-    assert_eq!(stale.len(), 1);
-    std::fs::remove_file(&stale[0]).unwrap();
-    let dying = std::os::unix::net::UnixListener::bind(&stale[0]).unwrap();
+    let old = s.serve_then_kill();
+    let dying = s.listen_at_the_socket();
     let accepted = std::thread::spawn(move || dying.accept().is_ok());
     s.edit_bad(BAD);
     let (code, second) = s.deploy();
@@ -293,19 +304,11 @@ async fn a_killed_server_is_replaced_and_an_unusable_socket_falls_back_to_tsc() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_never_answers_is_given_up_for_tsc() {
     let Some(s) = Scene::new().await else { return };
-    s.edit_bad(GOOD);
-    let (code, first) = s.deploy();
-    assert_eq!(code, Some(0), "{first}");
-    let old = served_by(&first).unwrap_or_else(|| panic!("not served by a server: {first}"));
-    kill(old);
-    assert!(wait_until_gone(old, Duration::from_secs(10)));
-
+    s.serve_then_kill();
     // Something alive at the address that accepts and never says a word
     // (a stopped server, say): the deploy neither hangs nor starts a
     // server that could not listen there; `tsc` gives the verdict.
-    let socket = s.files_with("sock").pop().unwrap();
-    std::fs::remove_file(&socket).unwrap();
-    let silent = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let silent = s.listen_at_the_socket();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let holder = std::thread::spawn(move || {
         let held = silent.accept().ok();

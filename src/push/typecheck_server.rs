@@ -281,9 +281,7 @@ async fn connect(address: &Path, within: Duration) -> std::io::Result<Running> {
 
 #[cfg(not(any(unix, windows)))]
 async fn connect(_address: &Path, _within: Duration) -> std::io::Result<Running> {
-    Err(std::io::Error::other(
-        "no typecheck server on this platform",
-    ))
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// The connection once the server has said it is ready; `Other` when it
