@@ -93,6 +93,9 @@ pub struct ServerSpec {
     pub address: PathBuf,
     /// Holds the server's process id while it runs.
     pub pid_file: PathBuf,
+    /// Created by a client before each request: a JIT warm-up check under
+    /// way gives way to it (see `warm_checker.cjs`).
+    pub interrupt_file: PathBuf,
     pub idle: Duration,
 }
 
@@ -134,6 +137,7 @@ impl ServerSpec {
             return None;
         }
         let pid_file = dir.join(format!("{name}.pid"));
+        let interrupt_file = dir.join(format!("{name}.interrupt"));
         #[cfg(windows)]
         let address = PathBuf::from(format!(r"\\.\pipe\convex-typecheck-{name}"));
         #[cfg(not(windows))]
@@ -149,6 +153,7 @@ impl ServerSpec {
         Some(ServerSpec {
             address,
             pid_file,
+            interrupt_file,
             idle: settings.idle,
         })
     }
@@ -191,7 +196,7 @@ pub(crate) async fn connect_or_start(
     server: &ServerSpec,
 ) -> Result<Running, String> {
     match connect(&server.address, GREETING_TIMEOUT).await {
-        Ok(running) => return Ok(running),
+        Ok(running) => return Ok(running.interrupting(&server.interrupt_file)),
         // Alive but silent (stopped, or stuck): a new server could not take
         // its address either.
         Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
@@ -237,7 +242,7 @@ pub(crate) async fn connect_or_start(
         match connect(&server.address, within).await {
             Ok(running) => {
                 reap(child);
-                return Ok(running);
+                return Ok(running.interrupting(&server.interrupt_file));
             }
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                 reap(child);
@@ -318,6 +323,8 @@ fn spawn_detached(
             .arg(&server.address)
             .arg(&server.pid_file)
             .arg(server.idle.as_millis().to_string())
+            .arg("--interrupt")
+            .arg(&server.interrupt_file)
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -23,7 +23,14 @@
 // promise the same result (a config with errors, emitting, incremental...).
 // The checker exits when its stdin closes, so it never outlives the CLI.
 //
-//   node warm_checker.cjs <mode> <compiler package folder> --serve <address> <pid file> <idle ms>
+//   node warm_checker.cjs <mode> <compiler package folder> [--interrupt <file>]
+//
+// With --interrupt, the CLI creates <file> before it sends a request, and a
+// JIT warm-up check under way (see WARM_UP_ROUNDS) stops when it sees it;
+// the checker removes it when it takes the request, and the answer then
+// says "interruptedWarmUp": true.
+//
+//   node warm_checker.cjs <mode> <compiler package folder> --serve <address> <pid file> <idle ms> [--interrupt <file>]
 //
 // The typecheck server of one-shot pushes (`deploy`; see
 // src/push/warm_checker.rs): the same protocol on each connection to a Unix
@@ -35,8 +42,15 @@
 const fs = require("fs");
 const path = require("path");
 
-const [mode, packageDir, serveFlag, serveAddress, servePidFile, serveIdleMs] = process.argv.slice(2);
-const serving = serveFlag === "--serve";
+const [mode, packageDir, ...options] = process.argv.slice(2);
+// The `count` values after `--name`, or undefined.
+function option(name, count) {
+  const at = options.indexOf(name);
+  return at < 0 ? undefined : options.slice(at + 1, at + 1 + count);
+}
+const [serveAddress, servePidFile, serveIdleMs] = option("--serve", 3) || [];
+const serving = serveAddress !== undefined;
+const [interruptFile] = option("--interrupt", 1) || [];
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
@@ -46,6 +60,48 @@ if (!serving) {
   process.stdin.on("end", () => process.exit(0));
   process.stdin.on("error", () => process.exit(0));
   process.stdout.on("error", () => process.exit(0));
+}
+
+// ------------------------------------------------------------ interrupts
+
+// How often a warm-up check looks for the interrupt file, at most.
+const INTERRUPT_POLL_MS = 2;
+
+// A TypeScript cancellation token for the warm-up's throwaway checks: a
+// request is waiting once the CLI has created the interrupt file. The
+// checker asks at each function it checks, so a look is at most every
+// INTERRUPT_POLL_MS (a stat).
+function warmUpInterrupt(ts) {
+  let lastLook = -Infinity;
+  const token = {
+    isCancellationRequested() {
+      if (!interruptFile) return false;
+      const now = performance.now();
+      if (now - lastLook < INTERRUPT_POLL_MS) return false;
+      lastLook = now;
+      return fs.existsSync(interruptFile);
+    },
+    throwIfCancellationRequested() {
+      if (token.isCancellationRequested()) {
+        const error = ts.OperationCanceledException ? new ts.OperationCanceledException() : new Error("interrupted");
+        error.warmUpInterrupted = true;
+        throw error;
+      }
+    },
+  };
+  return token;
+}
+
+// Whether a warm-up check stopped for a request since the last answer
+// (reported in the answer as `interruptedWarmUp`, for the CLI's log).
+let warmUpGaveWay = false;
+
+// A request is being taken: the next warm-up may run to its end again.
+function clearInterrupt() {
+  if (!interruptFile) return;
+  try {
+    fs.unlinkSync(interruptFile);
+  } catch {}
 }
 
 // --------------------------------------------------------------- polling
@@ -227,6 +283,7 @@ function watchMode() {
     }
   }
   const states = new Map();
+  const interrupt = warmUpInterrupt(ts);
 
   function createState(project) {
     const files = new Map(); // path -> {signature, callbacks}
@@ -386,7 +443,8 @@ function watchMode() {
 
     // JIT warm-up (see WARM_UP_ROUNDS): a throwaway program over the same
     // source files gets a fresh type checker, as the program after a save
-    // does, and checks the project's own files one per step.
+    // does, and checks the project's own files one per step. A request
+    // interrupts a step (a thrown error marked `warmUpInterrupted`).
     state.warmUp = function* () {
       const program = watch.getProgram().getProgram();
       const own = program
@@ -409,7 +467,7 @@ function watchMode() {
       for (const file of own) {
         yield;
         const copy = fresh.getSourceFile(file.fileName);
-        if (copy) fresh.getSemanticDiagnostics(copy);
+        if (copy) fresh.getSemanticDiagnostics(copy, interrupt);
       }
     };
     return state;
@@ -652,13 +710,15 @@ function serveRequests(stream, checker, reply, answered) {
       } catch {
         continue;
       }
+      clearInterrupt();
       let answer;
       try {
         answer = checker.check(request);
       } catch (error) {
         answer = { status: "fallback", reason: String((error && error.stack) || error), files: [], output: "" };
       }
-      reply(Object.assign({ id: request.id }, answer));
+      reply(Object.assign({ id: request.id }, answer, warmUpGaveWay ? { interruptedWarmUp: true } : {}));
+      warmUpGaveWay = false;
       answered(answer);
     }
   });
@@ -705,7 +765,10 @@ function serve() {
       } catch {}
     }
     try {
-      if (fs.readFileSync(servePidFile, "utf8") === String(process.pid)) fs.unlinkSync(servePidFile);
+      if (fs.readFileSync(servePidFile, "utf8") === String(process.pid)) {
+        fs.unlinkSync(servePidFile);
+        clearInterrupt();
+      }
     } catch {}
     process.exit(0);
   }
@@ -784,7 +847,9 @@ function serve() {
 // Convex project: 650, 510, 340, 270 ... 170 ms). So after a check, while
 // no request is waiting, the checker does a few throwaway checks of the
 // project's own files. A step checks one file, and a request that arrives
-// is answered before the next step, so it waits for one file's check at most.
+// is answered before the next step; with an interrupt file (see the top of
+// this file) it also cuts the step short, so it waits a few milliseconds
+// rather than for one file's check.
 const WARM_UP_ROUNDS = 12;
 const WARM_UP_FILES = 8;
 const WARM_UP_DELAY_MS = 250;
@@ -814,7 +879,13 @@ function makeWarming(checker, firstDelayMs) {
     let done;
     try {
       done = steps.next().done;
-    } catch {
+    } catch (error) {
+      steps = undefined;
+      // Interrupted: the request's check restarts the warm-up after it.
+      if (error && error.warmUpInterrupted) {
+        warmUpGaveWay = true;
+        return;
+      }
       roundsLeft = 0;
       done = true;
     }

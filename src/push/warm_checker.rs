@@ -14,9 +14,11 @@
 //!   always does on a failure).
 //!
 //! After a check, while idle, the `watch` checker spends a few throwaway
-//! checks of the project's own files warming V8's JIT (a step per file; a
-//! request that arrives is answered before the next step), so that the first
-//! saves are re-checked about as fast as later ones.
+//! checks of the project's own files warming V8's JIT, so that the first
+//! saves are re-checked about as fast as later ones. A request interrupts
+//! them: the CLI creates an interrupt file before it sends one, which the
+//! throwaway check looks for as TypeScript's cancellation token (a stat
+//! every few milliseconds at most), so a save does not wait for it.
 //!
 //! Anything the checker cannot promise to answer as `tsc` would (a tsconfig
 //! with errors, one that emits or is incremental, project references, an
@@ -110,6 +112,9 @@ struct Reply {
     /// The compiler's version and the file the checker loaded (ready line).
     version: Option<String>,
     compiler: Option<PathBuf>,
+    /// A JIT warm-up check stopped for this request.
+    #[serde(default, rename = "interruptedWarmUp")]
+    interrupted_warm_up: bool,
 }
 
 pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
@@ -125,6 +130,19 @@ pub(crate) struct Running {
     pub(crate) ready: bool,
     /// The ready line, when it was read on connecting (the server's).
     greeting: Option<Reply>,
+    /// Created before each request (see the module docs).
+    interrupt_file: Option<PathBuf>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Our own checker's file goes with it; the server's stays its own.
+        if self.child.is_some()
+            && let Some(file) = &self.interrupt_file
+        {
+            let _ = std::fs::remove_file(file);
+        }
+    }
 }
 
 impl Running {
@@ -139,6 +157,27 @@ impl Running {
             output: BufReader::new(output).lines(),
             ready: false,
             greeting: None,
+            interrupt_file: None,
+        }
+    }
+
+    /// Tells the checker of each request through `file` (see the module
+    /// docs); it must have been started with `--interrupt <file>`.
+    pub(crate) fn interrupting(mut self, file: &Path) -> Running {
+        self.interrupt_file = Some(file.to_path_buf());
+        self
+    }
+
+    /// A warm-up check under way stops for the request about to be sent.
+    /// Best effort: without the file the request waits for that check.
+    fn interrupt(&self) {
+        if let Some(file) = &self.interrupt_file
+            && let Err(e) = std::fs::write(file, b"")
+        {
+            crate::output::verbose(&format!(
+                "Could not create {} ({e}); the request may wait for a warm-up check",
+                file.display()
+            ));
         }
     }
 
@@ -187,6 +226,8 @@ pub struct WarmChecker {
     script: std::sync::Mutex<Option<PathBuf>>,
     /// The compiler file the running checker loaded (from its ready line).
     loaded: std::sync::Mutex<Option<PathBuf>>,
+    /// Requests for which a JIT warm-up check stopped (for tests).
+    interrupted_warm_ups: AtomicU64,
 }
 
 impl std::fmt::Debug for WarmChecker {
@@ -214,6 +255,7 @@ impl WarmChecker {
             next_id: AtomicU64::new(1),
             script: std::sync::Mutex::new(None),
             loaded: std::sync::Mutex::new(None),
+            interrupted_warm_ups: AtomicU64::new(0),
         })
     }
 
@@ -284,6 +326,13 @@ impl WarmChecker {
                 return None;
             }
         };
+        // Unique to this checker: a `dev` run has one, tests run several.
+        static STARTED: AtomicU64 = AtomicU64::new(0);
+        let interrupt_file = script.with_file_name(format!(
+            "warm-checker-{}-{}.interrupt",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut command = tokio::process::Command::new(&self.spec.node);
         command
             // A larger young generation: TypeScript's checker allocates many
@@ -293,6 +342,8 @@ impl WarmChecker {
             .arg(script)
             .arg(self.spec.mode.as_str())
             .arg(&self.spec.package_dir)
+            .arg("--interrupt")
+            .arg(&interrupt_file)
             .current_dir(&self.spec.cwd);
         process_group::prepare(&mut command);
         let mut child = match command.spawn() {
@@ -323,7 +374,10 @@ impl WarmChecker {
                 crate::output::verbose(&format!("typecheck worker: {line}"));
             }
         });
-        Some(Running::new(Box::new(stdin), Box::new(stdout), Some(child)))
+        Some(
+            Running::new(Box::new(stdin), Box::new(stdout), Some(child))
+                .interrupting(&interrupt_file),
+        )
     }
 
     /// Starts the process now (and has it read `project`), so that the
@@ -398,6 +452,7 @@ impl WarmChecker {
             "project": project,
             "pretty": pretty,
         });
+        running.interrupt();
         // A leading newline ends whatever a cancelled write left behind.
         let mut line = format!("\n{request}");
         line.push('\n');
@@ -416,6 +471,10 @@ impl WarmChecker {
             // Answers to requests whose caller went away are skipped.
             if reply.id != Some(id) {
                 continue;
+            }
+            if reply.interrupted_warm_up {
+                self.interrupted_warm_ups.fetch_add(1, Ordering::Relaxed);
+                crate::output::verbose("Warm typecheck: a JIT warm-up check gave way to this one");
             }
             let files: Vec<PathBuf> = reply.files.iter().map(PathBuf::from).collect();
             return Ok(match reply.status.as_deref() {
@@ -444,6 +503,12 @@ impl WarmChecker {
         if let Some(mut group) = self.group.lock().unwrap_or_else(|e| e.into_inner()).take() {
             group.kill();
         }
+    }
+
+    /// How many checks a JIT warm-up check stopped for (for tests).
+    #[doc(hidden)]
+    pub fn interrupted_warm_ups(&self) -> u64 {
+        self.interrupted_warm_ups.load(Ordering::Relaxed)
     }
 
     /// The checker's process id, while it runs (for tests).
