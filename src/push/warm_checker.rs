@@ -172,7 +172,7 @@ impl Running {
     /// Best effort: without the file the request waits for that check.
     fn interrupt(&self) {
         if let Some(file) = &self.interrupt_file
-            && let Err(e) = std::fs::write(file, b"")
+            && let Err(e) = crate::fsutil::write_atomic(file, b"", None)
         {
             crate::output::verbose(&format!(
                 "Could not create {} ({e}); the request may wait for a warm-up check",
