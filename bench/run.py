@@ -10,7 +10,8 @@ reference.sh (needs node and npm), starts the harness's mock of the Convex
 APIs in-process on 127.0.0.1, and for each scenario runs both CLIs
 alternately (one warm-up each, then N measured runs each). It prints, per
 scenario, the median wall time and the peak resident memory of each side's
-CLI process (its children not counted; see `run_once`) and the ratio. Nothing leaves the machine.
+CLI process (its children not counted; see `run_once`) and the ratio.
+Nothing leaves the machine.
 
 The conformance harness is looked up in --harness, else $CONVEX_CONFORMANCE_DIR,
 else ../shared/conformance next to this repository.
