@@ -125,10 +125,20 @@ pub fn print_finish_diff(
         .cloned()
         .unwrap_or_default();
     let root_diff = start_push.root_index_diff().or_else(|| {
-        component_diffs
+        let reported = component_diffs
             .get("")
             .and_then(|d| d.get("indexDiff"))
-            .and_then(|d| serde_json::from_value::<IndexDiff>(d.clone()).ok())
+            .filter(|d| !d.is_null())?;
+        let parsed = serde_json::from_value::<IndexDiff>(reported.clone()).ok();
+        if parsed.is_none() {
+            // The push is finished by now: failing here (as the official
+            // CLI does) would report a deployed push as failed.
+            output.warning(
+                "The push finished, but the deployment's list of index changes could not be read, so it is not shown. \
+                 The indexes are on the dashboard's Data page; `--verbose` prints the deployment's answer.",
+            );
+        }
+        parsed
     });
     if let Some(diff) = root_diff {
         let section = |title: &str, marker: &str, indexes: &[&super::api::IndexSpec]| {
@@ -272,6 +282,32 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(config_diff(&same, "1.48.0", None), "");
+    }
+
+    #[test]
+    fn unreadable_index_diff_is_a_warning() {
+        let start = StartPushResponse {
+            raw: json!({"analysis": {}}),
+        };
+        // Added indexes that are not a list.
+        let finish = json!({"componentDiffs": {"": {"indexDiff": {
+            "added_indexes": "notes.by_tag",
+            "removed_indexes": []
+        }}}});
+        let out = RecordingOutput::default();
+        print_finish_diff(&out, &start, &finish, false, false, &|page| {
+            page.to_string()
+        });
+        let lines = out.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("! The push finished"), "{lines:?}");
+        // No index diff at all says nothing.
+        let out = RecordingOutput::default();
+        let finish = json!({"componentDiffs": {"": {"indexDiff": null}}});
+        print_finish_diff(&out, &start, &finish, false, false, &|page| {
+            page.to_string()
+        });
+        assert!(out.lines().is_empty());
     }
 
     #[test]
