@@ -42,6 +42,7 @@ pub mod diff;
 pub mod environment;
 pub mod error;
 pub mod function_call;
+pub mod jit_tuning;
 pub mod output;
 pub mod process_group;
 pub mod request;

@@ -73,6 +73,18 @@ impl Compiler {
         dunce::canonicalize(dir).ok()
     }
 
+    /// Whether this is TypeScript 4/5's `tsc`: the whole compiler in
+    /// JavaScript (`lib/typescript.js` beside it), a CommonJS script. Not
+    /// TypeScript 7's, whose `bin/tsc` is an ES module that starts a native
+    /// binary.
+    pub fn is_javascript_compiler(&self) -> bool {
+        self.kind == TypescriptCompiler::Tsc
+            && self.native.is_none()
+            && self
+                .package_dir()
+                .is_some_and(|dir| dir.join("lib").join("typescript.js").is_file())
+    }
+
     /// TypeScript 7's native binary, which its `bin/tsc` launcher (a Node.js
     /// script) would run: `@typescript/<name>-<platform>-<arch>/lib/tsc`,
     /// resolved from the package as Node.js would.
@@ -726,6 +738,13 @@ impl Typechecker {
             }
             None => {
                 let mut command = tokio::process::Command::new(&self.node);
+                if run.invocation.speed_ups && run.compiler.is_javascript_compiler() {
+                    // The same run, with V8 tuned for it (see `jit_tuning`).
+                    command
+                        .arg("-e")
+                        .arg(super::jit_tuning::SCRIPT_LAUNCHER)
+                        .arg("--");
+                }
                 command.arg(&run.compiler.script);
                 command
             }

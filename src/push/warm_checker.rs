@@ -48,8 +48,12 @@ use super::process_group::{self, ProcessGroup};
 /// V8's semi-space size (MiB) for the checker's Node.js process.
 pub(crate) const YOUNG_GENERATION_FLAG: &str = "--max-semi-space-size=32";
 
-/// The script, written to the cache folder (or a temporary file) once.
-pub(crate) const SCRIPT: &str = include_str!("warm_checker.cjs");
+/// The script, written to the cache folder (or a temporary file) once; it
+/// starts with the V8 tuning of [`super::jit_tuning`].
+pub(crate) const SCRIPT: &str = concat!(
+    include_str!("jit_tuning.js"),
+    include_str!("warm_checker.cjs")
+);
 
 /// How the checker drives TypeScript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
