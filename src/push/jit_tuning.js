@@ -1,6 +1,7 @@
 'use strict';
 // V8 tuning for a TypeScript compiler run (see src/push/jit_tuning.rs).
-// Single quotes and no shell metacharacters: it is also passed to `node -e`.
+// Also passed to `node -e` on one line: single quotes, no shell
+// metacharacters, comments only on lines of their own.
 (function tuneJit() {
   const budget = ['--interrupt-budget=200000', '--max-inlined-bytecode-size-cumulative=300'];
   const count = ['--invocation-count-for-turbofan=9000', '--max-inlined-bytecode-size-cumulative=300'];

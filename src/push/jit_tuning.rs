@@ -14,17 +14,27 @@
 //! flag would print an error). The flags change when code is optimized,
 //! never what it computes: diagnostics and exit codes are the same.
 //!
-//! `jit_tuning.js` opens the warm checker's script and [`SCRIPT_LAUNCHER`].
+//! `jit_tuning.js` opens the warm checker's script and [`script_launcher`].
 //! The flags are set from JavaScript (`v8.setFlagsFromString`, before the
 //! compiler is loaded) rather than on `node`'s command line, where a flag a
 //! later Node.js no longer knows would stop it from starting.
 
+/// The tuning, the first statements of the warm checker's script.
+const PRELUDE: &str = include_str!("jit_tuning.js");
+
 /// `node -e` code that runs a Node.js script (`process.argv[1]`, as when
-/// `node <script> <args>` runs it) after the tuning.
-pub(crate) const SCRIPT_LAUNCHER: &str = concat!(
-    include_str!("jit_tuning.js"),
-    "require(require('path').resolve(process.argv[1]));\n"
-);
+/// `node <script> <args>` runs it) after the tuning: [`PRELUDE`] on one
+/// line, without its comments (a command-line argument with line breaks
+/// does not survive every shell or shim on Windows).
+pub(crate) fn script_launcher() -> String {
+    let mut code: Vec<&str> = PRELUDE
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .collect();
+    code.push("require(require('path').resolve(process.argv[1]));");
+    code.join(" ")
+}
 
 #[cfg(test)]
 mod tests {
@@ -34,16 +44,18 @@ mod tests {
     fn the_launcher_survives_a_command_line() {
         // Passed as one argument on every platform, also through cmd.exe
         // quoting of a `node.cmd` shim: no characters it would interpret.
-        for forbidden in ['"', '%', '^', '&', '|', '<', '>', '!'] {
+        let launcher = script_launcher();
+        for forbidden in ['"', '%', '^', '&', '|', '<', '>', '!', '\n', '\r'] {
             assert!(
-                !SCRIPT_LAUNCHER.contains(forbidden),
+                !launcher.contains(forbidden),
                 "launcher contains {forbidden:?}"
             );
         }
-        assert!(SCRIPT_LAUNCHER.starts_with("'use strict';"));
-        assert!(
-            super::super::warm_checker::SCRIPT.starts_with(SCRIPT_LAUNCHER.lines().next().unwrap())
-        );
+        // Comments go; every statement stays.
+        assert!(!launcher.contains("//"));
+        assert!(launcher.starts_with("'use strict'; (function tuneJit() {"));
+        assert!(launcher.contains("setFlagsFromString(flag)"));
+        assert!(super::super::warm_checker::SCRIPT.starts_with(PRELUDE));
     }
 
     /// The launched script sees the arguments and the exit code it would
@@ -67,7 +79,7 @@ mod tests {
         .unwrap();
         let out = std::process::Command::new("node")
             .arg("-e")
-            .arg(SCRIPT_LAUNCHER)
+            .arg(script_launcher())
             .arg("--")
             .arg(&script)
             .args(["--noEmit", "-p", "convex"])

@@ -742,7 +742,7 @@ impl Typechecker {
                     // The same run, with V8 tuned for it (see `jit_tuning`).
                     command
                         .arg("-e")
-                        .arg(super::jit_tuning::SCRIPT_LAUNCHER)
+                        .arg(super::jit_tuning::script_launcher())
                         .arg("--");
                 }
                 command.arg(&run.compiler.script);
