@@ -84,6 +84,10 @@ pub const GOGC: &str = "GOGC";
 /// Go's soft memory limit; set with `GOGC=off` for TypeScript 7's compiler
 /// when neither is set (see `push::typecheck`).
 pub const GOMEMLIMIT: &str = "GOMEMLIMIT";
+/// How many threads a Go program runs Go code on; when it is unset, a
+/// one-shot push on two cores or fewer gives esbuild one while TypeScript 7's
+/// compiler checks beside it (see `bundler::BundleOptions`).
+pub const GOMAXPROCS: &str = "GOMAXPROCS";
 
 /// Vercel build environment marker.
 pub const VERCEL: &str = "VERCEL";
@@ -391,6 +395,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         GOMEMLIMIT,
         "Go memory limit for TypeScript 7 (set for it when GOGC is unset)",
+    ),
+    (
+        GOMAXPROCS,
+        "Go threads for esbuild (1 beside TypeScript 7 on two cores when unset)",
     ),
 ];
 

@@ -13,7 +13,9 @@
 
 mod support;
 
-use convex_cli::bundler::{AppBundle, BundleOptions, Bundler, DebugBundle, write_debug_bundle};
+use convex_cli::bundler::{
+    AppBundle, BuildCache, BundleOptions, Bundler, DebugBundle, write_debug_bundle,
+};
 use convex_cli::project::ProjectConfig;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -108,7 +110,15 @@ fn reference_push_request(project: &Path, extra_args: &[&str]) -> Value {
 
 async fn our_bundle(project: &Path, options: BundleOptions) -> AppBundle {
     let config = ProjectConfig::read(project).unwrap();
-    let bundler = Bundler::start(project, None).unwrap();
+    // esbuild on one thread applies to an esbuild started by the build, as a
+    // cached bundler's is (an uncached one starts at once).
+    let cache = tempfile::tempdir().unwrap();
+    let bundler = if options.one_esbuild_thread {
+        let cache = BuildCache::on_disk(cache.path().to_path_buf());
+        Bundler::start_cached(project, None, cache).unwrap()
+    } else {
+        Bundler::start(project, None).unwrap()
+    };
     let graph = bundler.component_graph(&config, &options).await.unwrap();
     let app = bundler.bundle_app(&config, &graph, &options).await.unwrap();
     bundler.stop();
@@ -304,6 +314,21 @@ async fn kitchen_sink_matches_reference() {
     assert_eq!(app.components[0].definition_path, "counter");
 }
 
+/// esbuild on one thread (`GOMAXPROCS=1`, beside TypeScript 7 on two
+/// cores) bundles the same bytes.
+#[tokio::test]
+async fn one_esbuild_thread_matches_reference() {
+    if !node_available() {
+        return;
+    }
+    let options = BundleOptions {
+        one_esbuild_thread: true,
+        ..BundleOptions::default()
+    };
+    let app = compare_fixture_with("kitchen-sink", &[], options).await;
+    assert!(app.functions.len() > 10, "{}", app.functions.len());
+}
+
 /// Custom functions directory, a local component that itself uses a
 /// component, and a published component package from `node_modules`.
 #[tokio::test]
@@ -343,6 +368,7 @@ async fn live_component_sources_match_reference() {
     }
     let options = BundleOptions {
         live_component_sources: true,
+        ..BundleOptions::default()
     };
     let app = compare_fixture_with("components", &["--live-component-sources"], options).await;
     let paths: Vec<&str> = app

@@ -410,6 +410,55 @@ fn fake_typescript_7(project: &Path, record: &Path) {
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// A deploy on two cores whose TypeScript 7 compiler checks beside the
+/// bundling starts esbuild on one thread (`GOMAXPROCS=1`), so that each has
+/// a core; a `GOMAXPROCS` of the user's own stands. With more cores esbuild
+/// keeps Go's default.
+#[tokio::test(flavor = "multi_thread")]
+async fn esbuild_leaves_typescript_7_a_core_on_two_cores() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mut s) = Scene::new().await else {
+        return;
+    };
+    fake_typescript_7(s.project.path(), &s.home.path().join("native-runs.txt"));
+    let real = convex_cli::bundler::locate_esbuild(s.project.path(), None).unwrap();
+    let seen = s.home.path().join("esbuild-threads.txt");
+    let wrapper = s.home.path().join("esbuild-wrapper.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s %s\\n' \"${{GOMAXPROCS-unset}}\" \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            seen.display(),
+            real.path.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("ESBUILD_BINARY_PATH", wrapper.to_str().unwrap());
+    let services = || -> Vec<String> {
+        std::fs::read_to_string(&seen)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("--service="))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect()
+    };
+    let two_cores = std::thread::available_parallelism().map_or(true, |n| n.get() <= 2);
+
+    s.edit_bad(GOOD);
+    let (code, stderr) = s.deploy();
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected = if two_cores { "1" } else { "unset" };
+    assert_eq!(services(), [expected], "{stderr}");
+
+    s.set("GOMAXPROCS", "3");
+    s.edit_bad(GOOD);
+    let (code, stderr) = s.deploy();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(services(), [expected, "3"], "{stderr}");
+    assert_eq!(s.finish_pushes().await, 2);
+}
+
 /// TypeScript 7's native compiler checks a fresh project before a server
 /// would have started, so deploys run it directly: no server, no build-info
 /// file, and Go's collector off up to a memory limit unless the user set

@@ -277,6 +277,9 @@ pub(crate) struct Service {
     cache: Option<Arc<BuildCache>>,
     /// File hashes computed during the current job.
     memo: RefCell<Memo>,
+    /// Whether an esbuild started during the current job runs on one thread
+    /// (see `BundleOptions::one_esbuild_thread`).
+    one_thread: Cell<bool>,
 }
 
 /// The client library keeps every byte esbuild ever sent in its read buffer.
@@ -366,6 +369,7 @@ impl Service {
             recycle_requested: Cell::new(false),
             cache,
             memo: RefCell::new(Memo::default()),
+            one_thread: Cell::new(false),
         }
     }
 
@@ -376,7 +380,14 @@ impl Service {
         }
         let result = self
             .esbuild
-            .get_or_try_init(|| start_esbuild(&self.binary, &self.working_dir, &self.dispatcher))
+            .get_or_try_init(|| {
+                start_esbuild(
+                    &self.binary,
+                    &self.working_dir,
+                    &self.dispatcher,
+                    self.one_thread.get(),
+                )
+            })
             .await;
         if let Err(err) = &result {
             *self.start_error.borrow_mut() = Some(err.clone());
@@ -431,6 +442,13 @@ impl Service {
     /// Forget file hashes (between jobs: files may change in between).
     fn begin_job(&self) {
         *self.memo.borrow_mut() = Memo::default();
+        self.one_thread.set(false);
+    }
+
+    /// For the rest of the current job: whether an esbuild started now runs
+    /// on one thread.
+    pub fn start_on_one_thread(&self, one_thread: bool) {
+        self.one_thread.set(one_thread);
     }
 
     /// Runs one build, or reuses it from the cache. `Ok(Err(..))` is a
@@ -587,18 +605,27 @@ impl Service {
     }
 }
 
-/// Starts esbuild's service process.
+/// Starts esbuild's service process; `one_thread`: with `GOMAXPROCS=1`
+/// unless the user set `GOMAXPROCS`.
 async fn start_esbuild(
     binary: &EsbuildBinary,
     working_dir: &Path,
     dispatcher: &Arc<Dispatcher>,
+    one_thread: bool,
 ) -> BundleResult<EsbuildService> {
+    let env: &[(&str, &str)] =
+        if one_thread && crate::env_vars::process_value(crate::env_vars::GOMAXPROCS).is_none() {
+            &[(crate::env_vars::GOMAXPROCS, "1")]
+        } else {
+            &[]
+        };
     let esbuild = EsbuildService::new(
         &binary.path,
         &binary.version,
         dispatcher.clone(),
         EsbuildServiceOptions {
             cwd: Some(working_dir),
+            env,
         },
     )
     .await
@@ -667,6 +694,7 @@ impl ServiceThread {
                     while let Some(job) = rx.recv().await {
                         service.begin_job();
                         job(Ok(service.clone())).await;
+                        service.start_on_one_thread(false);
                         let received = service.bytes_received.get();
                         // A request counts for the moment it was made only.
                         let idle = service.recycle_requested.replace(false);

@@ -387,6 +387,11 @@ impl Pusher {
         }
     }
 
+    /// Whether pushes keep a warm checker (`dev`).
+    fn keeps_checker_warm(&self) -> bool {
+        self.warm.enabled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The typechecker for one push: the compiler `config` names, the
     /// caches, and the warm checker when `dev` keeps one (else the
     /// typecheck server, when one-shot pushes use it).
@@ -755,8 +760,9 @@ impl Run<'_> {
     ) -> PushResult<Started> {
         let bundler = &self.pusher.bundler;
         let options = self.options;
-        let bundle_options = BundleOptions {
+        let mut bundle_options = BundleOptions {
             live_component_sources: options.live_component_sources,
+            ..BundleOptions::default()
         };
 
         self.output.progress("Finding component definitions...");
@@ -828,6 +834,14 @@ impl Run<'_> {
             // Get the compiler going now.
             drive(typecheck.as_mut(), std::future::ready(())).await;
         }
+
+        // A one-shot push whose compiler checks on one thread of two cores:
+        // esbuild, if it starts now, leaves the compiler the other core.
+        bundle_options.one_esbuild_thread = typechecks
+            && plan.early
+            && typecheck.as_mut().output_mut().is_none()
+            && typechecker.checks_on_one_thread()
+            && !self.pusher.keeps_checker_warm();
 
         self.output.progress("Bundling component definitions...");
         let app = {

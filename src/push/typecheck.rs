@@ -515,6 +515,13 @@ impl Typechecker {
             && dir.join("tsconfig.json").exists()
     }
 
+    /// Whether this typechecker's compiler runs on one thread in a push:
+    /// TypeScript 7's native compiler, checking fresh (no warm checker) on
+    /// a machine of two cores or fewer (see `fresh`).
+    pub fn checks_on_one_thread(&self) -> bool {
+        self.warm.is_none() && self.compiler.as_ref().is_some_and(checks_single_threaded)
+    }
+
     /// Typechecks `dir`. A missing compiler or `tsconfig.json` is an error
     /// in `enable` mode and a quiet skip in `try` mode.
     pub async fn check(&self, dir: &Path, output: &dyn PushOutput) -> PushResult<TypecheckOutcome> {
@@ -637,7 +644,7 @@ impl Typechecker {
             "--listFiles".to_string(),
         ];
         args.extend(self.incremental_args(run));
-        if run.invocation.speed_ups && few_cores() && run.compiler.native_binary().is_some() {
+        if run.invocation.speed_ups && checks_single_threaded(run.compiler) {
             // TypeScript 7 checks with several checkers at once, each
             // resolving the shared types (Convex's generics) again. With two
             // cores or fewer, and the bundler busy alongside, that extra work
@@ -773,6 +780,12 @@ fn relax_native_gc(command: &mut tokio::process::Command) {
     if crate::env_vars::process_value(crate::env_vars::GOMEMLIMIT).is_none() {
         command.env(crate::env_vars::GOMEMLIMIT, NATIVE_GC_MEMORY_LIMIT);
     }
+}
+
+/// Whether pushes run `compiler` with `--singleThreaded`: TypeScript 7's
+/// native compiler on a machine of two cores or fewer.
+fn checks_single_threaded(compiler: &Compiler) -> bool {
+    compiler.native_binary().is_some() && few_cores()
 }
 
 /// Whether this machine has at most two cores for us.
