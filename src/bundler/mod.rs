@@ -108,8 +108,8 @@ pub struct BundleOptions {
     /// (`GOMAXPROCS=1`, unless the user set `GOMAXPROCS`). For a one-shot
     /// push on two cores while TypeScript 7's single-threaded compiler checks
     /// beside it: each then has a core, where two esbuild threads would take
-    /// turns with the compiler, and the compiler's verdict, which the push
-    /// waits for, comes ~10% sooner (see docs/performance.md). Not for a
+    /// turns with the compiler, and the push, which waits for both, ends
+    /// ~10% sooner (see docs/performance.md). Not for a
     /// long-lived esbuild (`dev`): alone, one thread bundles ~40% slower.
     pub one_esbuild_thread: bool,
 }

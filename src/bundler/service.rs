@@ -694,6 +694,7 @@ impl ServiceThread {
                     while let Some(job) = rx.recv().await {
                         service.begin_job();
                         job(Ok(service.clone())).await;
+                        // An esbuild started between jobs gets Go's default.
                         service.start_on_one_thread(false);
                         let received = service.bytes_received.get();
                         // A request counts for the moment it was made only.
