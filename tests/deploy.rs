@@ -600,23 +600,13 @@ async fn schema_progress_is_reported_until_complete() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn esbuild_gets_a_gc_target_that_user_commands_do_not() {
-    use std::os::unix::fs::PermissionsExt;
     for user_gogc in [None, Some("77")] {
         let mut s = Scene::new().await;
         s.set("CONVEX_DEPLOY_KEY", PROD_KEY);
-        let real = convex_cli::bundler::locate_esbuild(s.project.path(), None).unwrap();
         let seen = s.file("esbuild-gogc.txt");
         let wrapper = s.file("esbuild-wrapper.sh");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nprintf '%s' \"${{GOGC-unset}}\" > '{}'\nexec '{}' \"$@\"\n",
-                seen.display(),
-                real.path.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let record = format!("printf '%s' \"${{GOGC-unset}}\" > '{}'", seen.display());
+        support::esbuild_wrapper(s.project.path(), &wrapper, &record);
         s.set("ESBUILD_BINARY_PATH", wrapper.to_str().unwrap());
         if let Some(value) = user_gogc {
             s.set("GOGC", value);

@@ -416,24 +416,17 @@ fn fake_typescript_7(project: &Path, record: &Path) {
 /// keeps Go's default.
 #[tokio::test(flavor = "multi_thread")]
 async fn esbuild_leaves_typescript_7_a_core_on_two_cores() {
-    use std::os::unix::fs::PermissionsExt;
     let Some(mut s) = Scene::new().await else {
         return;
     };
     fake_typescript_7(s.project.path(), &s.home.path().join("native-runs.txt"));
-    let real = convex_cli::bundler::locate_esbuild(s.project.path(), None).unwrap();
     let seen = s.home.path().join("esbuild-threads.txt");
     let wrapper = s.home.path().join("esbuild-wrapper.sh");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nprintf '%s %s\\n' \"${{GOMAXPROCS-unset}}\" \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
-            seen.display(),
-            real.path.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let record = format!(
+        "printf '%s %s\\n' \"${{GOMAXPROCS-unset}}\" \"$1\" >> '{}'",
+        seen.display()
+    );
+    support::esbuild_wrapper(s.project.path(), &wrapper, &record);
     s.set("ESBUILD_BINARY_PATH", wrapper.to_str().unwrap());
     let services = || -> Vec<String> {
         std::fs::read_to_string(&seen)

@@ -252,6 +252,21 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// Writes `wrapper`, a shell script that runs `line` and then the
+/// project's real esbuild with its arguments, for `ESBUILD_BINARY_PATH`:
+/// tests see the environment esbuild starts with.
+#[cfg(unix)]
+pub fn esbuild_wrapper(project: &Path, wrapper: &Path, line: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let real = convex_cli::bundler::locate_esbuild(project, None).unwrap();
+    fs::write(
+        wrapper,
+        format!("#!/bin/sh\n{line}\nexec '{}' \"$@\"\n", real.path.display()),
+    )
+    .unwrap();
+    fs::set_permissions(wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// Copies a directory tree (files and folders; no links).
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
