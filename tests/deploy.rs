@@ -595,40 +595,50 @@ async fn schema_progress_is_reported_until_complete() {
     assert_eq!(waits, 3);
 }
 
-/// esbuild runs with `GOGC=400` unless the user set `GOGC`; the user's own
-/// `--cmd` sees the environment as the user left it.
+/// A deploy's esbuild serves that deploy alone: its garbage collector waits
+/// for a memory limit (`GOGC=off`, `GOMEMLIMIT=1GiB`). A `GOGC` the user set
+/// stands (and no limit is added), as does a `GOMEMLIMIT` of theirs. The
+/// user's own `--cmd` sees the environment as the user left it.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn esbuild_gets_a_gc_target_that_user_commands_do_not() {
-    for user_gogc in [None, Some("77")] {
+    let cases = [
+        (None, None, "off 1GiB"),
+        (Some("77"), None, "77 unset"),
+        (None, Some("300MiB"), "off 300MiB"),
+    ];
+    for (user_gogc, user_limit, expected) in cases {
         let mut s = Scene::new().await;
         s.set("CONVEX_DEPLOY_KEY", PROD_KEY);
         let seen = s.file("esbuild-gogc.txt");
         let wrapper = s.file("esbuild-wrapper.sh");
-        let record = format!("printf '%s' \"${{GOGC-unset}}\" > '{}'", seen.display());
+        let record = format!(
+            "[ \"$1\" = --version ] || printf '%s %s' \"${{GOGC-unset}}\" \"${{GOMEMLIMIT-unset}}\" > '{}'",
+            seen.display()
+        );
         support::esbuild_wrapper(s.project.path(), &wrapper, &record);
         s.set("ESBUILD_BINARY_PATH", wrapper.to_str().unwrap());
         if let Some(value) = user_gogc {
             s.set("GOGC", value);
         }
-        let cmd = "printf '%s' \"${GOGC-unset}\" > cmd-gogc.txt";
+        if let Some(value) = user_limit {
+            s.set("GOMEMLIMIT", value);
+        }
+        let cmd = "printf '%s %s' \"${GOGC-unset}\" \"${GOMEMLIMIT-unset}\" > cmd-gogc.txt";
         let out = s
             .cmd(&["deploy", "--typecheck", "disable", "--cmd", cmd])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr_of(&out));
         let esbuild = std::fs::read_to_string(&seen).unwrap();
+        assert_eq!(esbuild, expected);
         let user = std::fs::read_to_string(s.file("cmd-gogc.txt")).unwrap();
-        match user_gogc {
-            None => {
-                assert_eq!(esbuild, "400");
-                assert_eq!(user, "unset");
-            }
-            Some(value) => {
-                assert_eq!(esbuild, value);
-                assert_eq!(user, value);
-            }
-        }
+        let as_left = format!(
+            "{} {}",
+            user_gogc.unwrap_or("unset"),
+            user_limit.unwrap_or("unset")
+        );
+        assert_eq!(user, as_left);
     }
 }
 

@@ -436,6 +436,33 @@ impl Running {
     }
 }
 
+/// `dev`'s esbuild lives on between pushes: it keeps our usual garbage
+/// collection target (`GOGC=400`, no memory limit) and Go's thread count,
+/// where a deploy's one-shot esbuild collects only near a limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_keeps_esbuild_collecting_garbage() {
+    let mut dev = Dev::new().await;
+    dev.login();
+    dev.mount_cloud().await;
+    dev.write(".env.local", "CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
+    let seen = dev.home.join("esbuild-env.txt");
+    let wrapper = dev.home.join("esbuild-wrapper.sh");
+    let record = format!(
+        "[ \"$1\" = --version ] || printf '%s %s %s\\n' \"${{GOGC-unset}}\" \"${{GOMEMLIMIT-unset}}\" \"${{GOMAXPROCS-unset}}\" >> '{}'",
+        seen.display()
+    );
+    support::esbuild_wrapper(&dev.project, &wrapper, &record);
+    dev.env.push((
+        "ESBUILD_BINARY_PATH".into(),
+        wrapper.to_str().unwrap().into(),
+    ));
+    let (code, _, stderr) = dev.run(&["dev", "--once", "--typecheck", "disable"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("Convex functions ready!"), "{stderr}");
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(seen.lines().collect::<Vec<_>>(), ["400 unset unset"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn once_against_the_configured_cloud_deployment() {
     let dev = Dev::new().await;

@@ -60,7 +60,7 @@ use build::{FunctionBuild, FunctionBuildOutput, run_function_build};
 use futures_util::future::join_all;
 use plugins::Platform;
 use serde::Serialize;
-use service::{Service, ServiceThread};
+use service::{EsbuildStart, Service, ServiceThread};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -112,6 +112,14 @@ pub struct BundleOptions {
     /// ~10% sooner (see docs/performance.md). Not for a
     /// long-lived esbuild (`dev`): alone, one thread bundles ~40% slower.
     pub one_esbuild_thread: bool,
+    /// Start esbuild, if it is not running yet, for this push alone (a
+    /// one-shot `deploy` or `codegen`): its garbage collector then waits for
+    /// a memory limit (`GOGC=off`, `GOMEMLIMIT=1GiB`) instead of running
+    /// every few MiB, as nearly everything a push's builds allocate stays
+    /// live until they end. Unless the user set `GOGC`; a `GOMEMLIMIT` of
+    /// theirs stays. Not for a long-lived esbuild (`dev`), whose memory
+    /// would grow up to the limit.
+    pub one_shot_esbuild: bool,
 }
 
 impl BundleOptions {
@@ -567,7 +575,10 @@ async fn bundle_app_on(
     include_sources_content: bool,
     options: BundleOptions,
 ) -> BundleResult<AppBundle> {
-    service.start_on_one_thread(options.one_esbuild_thread);
+    service.tune_next_start(EsbuildStart {
+        one_thread: options.one_esbuild_thread,
+        one_shot: options.one_shot_esbuild,
+    });
     let extra_conditions = options.extra_conditions();
     let definitions =
         components::bundle_definitions(&service, &graph, options.live_component_sources);

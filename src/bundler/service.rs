@@ -277,9 +277,44 @@ pub(crate) struct Service {
     cache: Option<Arc<BuildCache>>,
     /// File hashes computed during the current job.
     memo: RefCell<Memo>,
-    /// Whether an esbuild started during the current job runs on one thread
-    /// (see `BundleOptions::one_esbuild_thread`).
-    one_thread: Cell<bool>,
+    /// How an esbuild started during the current job runs.
+    next_start: Cell<EsbuildStart>,
+}
+
+/// How to run an esbuild process that starts now (see
+/// `BundleOptions::one_esbuild_thread` and `BundleOptions::one_shot_esbuild`).
+/// The default is Go's own settings (but for our `GOGC`, see
+/// [`super::raise_esbuild_gc_target`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct EsbuildStart {
+    /// `GOMAXPROCS=1`.
+    pub one_thread: bool,
+    /// `GOGC=off` below [`ONE_SHOT_MEMORY_LIMIT`].
+    pub one_shot: bool,
+}
+
+/// The memory a one-shot esbuild may take before its garbage collector runs
+/// (see `BundleOptions::one_shot_esbuild`). The benchmark project's four
+/// builds peak at ~60 MiB without collecting.
+const ONE_SHOT_MEMORY_LIMIT: &str = "1GiB";
+
+impl EsbuildStart {
+    /// The variables esbuild gets on top of this process's environment;
+    /// the user's own `GOMAXPROCS`, `GOGC` and `GOMEMLIMIT` stand.
+    fn env(self) -> Vec<(&'static str, &'static str)> {
+        use crate::env_vars::{GOGC, GOMAXPROCS, GOMEMLIMIT, process_value};
+        let mut env = Vec::new();
+        if self.one_thread && process_value(GOMAXPROCS).is_none() {
+            env.push((GOMAXPROCS, "1"));
+        }
+        if self.one_shot && super::go_gc_target_is_ours() {
+            env.push((GOGC, "off"));
+            if process_value(GOMEMLIMIT).is_none() {
+                env.push((GOMEMLIMIT, ONE_SHOT_MEMORY_LIMIT));
+            }
+        }
+        env
+    }
 }
 
 /// The client library keeps every byte esbuild ever sent in its read buffer.
@@ -369,7 +404,7 @@ impl Service {
             recycle_requested: Cell::new(false),
             cache,
             memo: RefCell::new(Memo::default()),
-            one_thread: Cell::new(false),
+            next_start: Cell::new(EsbuildStart::default()),
         }
     }
 
@@ -385,7 +420,7 @@ impl Service {
                     &self.binary,
                     &self.working_dir,
                     &self.dispatcher,
-                    self.one_thread.get(),
+                    self.next_start.get(),
                 )
             })
             .await;
@@ -442,13 +477,12 @@ impl Service {
     /// Forget file hashes (between jobs: files may change in between).
     fn begin_job(&self) {
         *self.memo.borrow_mut() = Memo::default();
-        self.one_thread.set(false);
+        self.next_start.set(EsbuildStart::default());
     }
 
-    /// For the rest of the current job: whether an esbuild started now runs
-    /// on one thread.
-    pub fn start_on_one_thread(&self, one_thread: bool) {
-        self.one_thread.set(one_thread);
+    /// For the rest of the current job: how an esbuild started now runs.
+    pub fn tune_next_start(&self, start: EsbuildStart) {
+        self.next_start.set(start);
     }
 
     /// Runs one build, or reuses it from the cache. `Ok(Err(..))` is a
@@ -605,27 +639,21 @@ impl Service {
     }
 }
 
-/// Starts esbuild's service process; `one_thread`: with `GOMAXPROCS=1`
-/// unless the user set `GOMAXPROCS`.
+/// Starts esbuild's service process, run as `start` says.
 async fn start_esbuild(
     binary: &EsbuildBinary,
     working_dir: &Path,
     dispatcher: &Arc<Dispatcher>,
-    one_thread: bool,
+    start: EsbuildStart,
 ) -> BundleResult<EsbuildService> {
-    let env: &[(&str, &str)] =
-        if one_thread && crate::env_vars::process_value(crate::env_vars::GOMAXPROCS).is_none() {
-            &[(crate::env_vars::GOMAXPROCS, "1")]
-        } else {
-            &[]
-        };
+    let env = start.env();
     let esbuild = EsbuildService::new(
         &binary.path,
         &binary.version,
         dispatcher.clone(),
         EsbuildServiceOptions {
             cwd: Some(working_dir),
-            env,
+            env: &env,
         },
     )
     .await
@@ -695,7 +723,7 @@ impl ServiceThread {
                         service.begin_job();
                         job(Ok(service.clone())).await;
                         // An esbuild started between jobs gets Go's default.
-                        service.start_on_one_thread(false);
+                        service.tune_next_start(EsbuildStart::default());
                         let received = service.bytes_received.get();
                         // A request counts for the moment it was made only.
                         let idle = service.recycle_requested.replace(false);

@@ -212,9 +212,8 @@ pub struct Pusher {
     warm: WarmSlot,
     /// One-shot pushes' typecheck server (see [`typecheck_server`]).
     typecheck_server: Option<typecheck_server::ServerSettings>,
-    /// Whether pushes prepare their request while `get_config_hashes` is
-    /// answered (`dev`, see [`Pusher::speculate`]).
-    speculates: std::sync::atomic::AtomicBool,
+    /// A run of many pushes (`dev`, see [`Pusher::expect_many_pushes`]).
+    many_pushes: std::sync::atomic::AtomicBool,
     /// What the next `get_config_hashes` is expected to report (`dev`).
     predictions: std::sync::Mutex<Predictions>,
 }
@@ -329,27 +328,34 @@ impl Pusher {
             bundler,
             warm: WarmSlot::default(),
             typecheck_server: None,
-            speculates: std::sync::atomic::AtomicBool::new(false),
+            many_pushes: std::sync::atomic::AtomicBool::new(false),
             predictions: std::sync::Mutex::new(Predictions::default()),
         })
     }
 
-    /// For a run of many pushes (`dev`): while `get_config_hashes` is
+    /// For a run of many pushes (`dev`), whose esbuild lives on between
+    /// them (so it keeps Go's usual thread count and garbage collection; see
+    /// `BundleOptions`). And while `get_config_hashes` is
     /// answered, each push hashes its modules (what the server reports after
     /// it) and builds and encodes the request the expected report would make
     /// (see [`Predictions`]); when the server reports exactly that, the body
     /// is ready. The work runs on the push's own thread, between sending the
     /// request and reading its answer: another thread would keep its own
     /// memory arena, several MiB of resident memory for the whole run.
-    pub fn speculate_requests(&self) {
-        self.speculates
+    pub fn expect_many_pushes(&self) {
+        self.many_pushes
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether [`Pusher::expect_many_pushes`] was called.
+    fn expects_many_pushes(&self) -> bool {
+        self.many_pushes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The module hashes the next `get_config_hashes` is expected to report
-    /// (see [`Pusher::speculate_requests`]); `None` when not speculating.
+    /// (see [`Pusher::expect_many_pushes`]); `None` when not speculating.
     fn expected_hashes(&self) -> Option<Option<Vec<request::RemoteModuleHash>>> {
-        if !self.speculates.load(std::sync::atomic::Ordering::Relaxed) {
+        if !self.expects_many_pushes() {
             return None;
         }
         let predictions = self.predictions();
@@ -385,11 +391,6 @@ impl Pusher {
         {
             warm.prestart(&functions_dir);
         }
-    }
-
-    /// Whether pushes keep a warm checker (`dev`).
-    fn keeps_checker_warm(&self) -> bool {
-        self.warm.enabled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The typechecker for one push: the compiler `config` names, the
@@ -552,7 +553,7 @@ struct Run<'a> {
     started: Instant,
     /// Awaited before the first request (see [`Pusher::push_gated`]).
     gate: std::cell::RefCell<Option<Gate<'a>>>,
-    /// This push's module hashes (see [`Pusher::speculate_requests`]).
+    /// This push's module hashes (see [`Pusher::expect_many_pushes`]).
     module_hashes: std::cell::RefCell<Option<Vec<request::RemoteModuleHash>>>,
 }
 
@@ -762,6 +763,7 @@ impl Run<'_> {
         let options = self.options;
         let mut bundle_options = BundleOptions {
             live_component_sources: options.live_component_sources,
+            one_shot_esbuild: !self.pusher.expects_many_pushes(),
             ..BundleOptions::default()
         };
 
@@ -841,7 +843,7 @@ impl Run<'_> {
             && plan.early
             && typecheck.as_mut().output_mut().is_none()
             && typechecker.checks_on_one_thread()
-            && !self.pusher.keeps_checker_warm();
+            && !self.pusher.expects_many_pushes();
 
         self.output.progress("Bundling component definitions...");
         let app = {
@@ -880,7 +882,7 @@ impl Run<'_> {
         };
         // While `get_config_hashes` is answered: this push's module hashes,
         // and the request the expected answer would make, encoded (see
-        // `Pusher::speculate_requests`).
+        // `Pusher::expect_many_pushes`).
         let expected = if options.push_all_modules || options.write_push_request.is_some() {
             None
         } else {

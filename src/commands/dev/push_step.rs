@@ -70,7 +70,7 @@ pub fn start<'a>(
     let pusher = Pusher::start(ctx).map_err(crate::error::Failure::from)?;
     // Saves are typechecked by a checker kept warm between pushes.
     pusher.keep_typecheck_warm(options.typecheck);
-    pusher.speculate_requests();
+    pusher.expect_many_pushes();
     let is_prod = fields.is_some_and(|f| f.deployment_type == DeploymentType::Prod);
     let mut checks = PushChecks::dev(is_prod);
     if is_prod && options.allow_unstaging_schema {
