@@ -11,7 +11,6 @@ use crate::context::Context;
 use crate::credentials::ManagementAuth;
 use crate::env_vars;
 use crate::output::style;
-use crate::project::ProjectConfig;
 
 /// Both checks side by side, for the cloud deployment `deployment_name`.
 pub async fn check_all(ctx: &Context, deployment_name: &str) {
@@ -124,7 +123,7 @@ pub async fn version_and_ai_files_check(ctx: &Context) {
     {
         crate::output::message(message);
     }
-    let Ok(config) = ProjectConfig::read(&ctx.cwd) else {
+    let Ok(config) = ctx.project().config() else {
         return;
     };
     let paths = crate::ai_files::AiFilesPaths {

@@ -20,6 +20,7 @@ use crate::env::Env;
 use crate::env_vars;
 use crate::global_config::{self, ConvexDirs};
 use crate::http::{DeploymentClient, HttpClient, ManagementClient, VersionClient};
+use crate::project::ProjectFiles;
 
 /// Default management API host.
 pub const DEFAULT_PROVISION_HOST: &str = "https://api.convex.dev";
@@ -64,6 +65,7 @@ pub struct Context {
     pub options: ContextOptions,
     auth: Mutex<Option<ManagementAuth>>,
     http: OnceLock<HttpClient>,
+    project: ProjectFiles,
     deprecation_printed: Arc<AtomicBool>,
 }
 
@@ -119,7 +121,6 @@ impl Context {
             }
         ));
         Ok(Context {
-            cwd,
             home,
             process_env,
             env,
@@ -128,8 +129,16 @@ impl Context {
             options,
             auth: Mutex::new(auth),
             http: OnceLock::new(),
+            project: ProjectFiles::new(&cwd),
+            cwd,
             deprecation_printed: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The project in `cwd`: its `package.json` and `convex.json`, read
+    /// once for the whole run, when first needed.
+    pub fn project(&self) -> &ProjectFiles {
+        &self.project
     }
 
     /// The current management credential.

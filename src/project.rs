@@ -11,11 +11,64 @@
 //!   the file is missing). Unknown keys are kept (so they survive a
 //!   round trip) and reported once per process through
 //!   [`ProjectConfig::take_unknown_key_warnings`].
+//! * [`ProjectFiles`] holds both as one run reads them: each file once, on
+//!   first use (the per-run context keeps the one of the working directory).
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+
+/// A project's `package.json` and `convex.json`, each read from disk once,
+/// when first asked for; later questions get the same answer (or the same
+/// error). One-shot commands keep one for the run in the context
+/// ([`crate::context::Context::project`]); `dev` reads a fresh one for each
+/// push, as it watches these files.
+#[derive(Debug)]
+pub struct ProjectFiles {
+    root: PathBuf,
+    package_json: OnceLock<Result<PackageJson, String>>,
+    config: OnceLock<Result<ProjectConfig, String>>,
+}
+
+impl ProjectFiles {
+    /// The files of the project in `root`; nothing is read yet.
+    pub fn new(root: &Path) -> ProjectFiles {
+        ProjectFiles {
+            root: root.to_path_buf(),
+            package_json: OnceLock::new(),
+            config: OnceLock::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `package.json` (see [`PackageJson::read`]).
+    pub fn package_json(&self) -> Result<&PackageJson> {
+        self.package_json
+            .get_or_init(|| PackageJson::read(&self.root).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    /// `convex.json` (see [`ProjectConfig::read`]), a copy of its own.
+    pub fn config(&self) -> Result<ProjectConfig> {
+        self.config
+            .get_or_init(|| {
+                ProjectConfig::read_with(&self.root, || self.package_json().cloned())
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    /// [`ensure_has_convex_dependency`] on these files.
+    pub fn ensure_has_convex_dependency(&self, purpose: &str) -> Result<()> {
+        check_convex_dependency(self.package_json()?, purpose)
+    }
+}
 
 /// Name of the project config file, relative to the project root.
 pub const CONVEX_JSON: &str = "convex.json";
@@ -89,7 +142,10 @@ impl PackageJson {
 /// `convex` in `dependencies`, `devDependencies` or `peerDependencies`.
 /// `purpose` completes "In order to …" in the message (e.g. "push").
 pub fn ensure_has_convex_dependency(project_root: &Path, purpose: &str) -> Result<()> {
-    let package_json = PackageJson::read(project_root)?;
+    check_convex_dependency(&PackageJson::read(project_root)?, purpose)
+}
+
+fn check_convex_dependency(package_json: &PackageJson, purpose: &str) -> Result<()> {
     if !package_json.has_dependency("convex", true) {
         bail!(
             "In order to {purpose}, add `convex` to the dependencies in your package.json \
@@ -242,6 +298,15 @@ impl ProjectConfig {
     /// Reads `<project_root>/convex.json`, or the defaults when it is missing
     /// (which needs `package.json` for the create-react-app rule).
     pub fn read(project_root: &Path) -> Result<ProjectConfig> {
+        Self::read_with(project_root, || PackageJson::read(project_root))
+    }
+
+    /// [`ProjectConfig::read`], asking `package_json` for `package.json`
+    /// when it is needed.
+    fn read_with(
+        project_root: &Path,
+        package_json: impl FnOnce() -> Result<PackageJson>,
+    ) -> Result<ProjectConfig> {
         let path = project_root.join(CONVEX_JSON);
         let wrong_path = project_root.join("src").join(CONVEX_JSON);
         let exists = path.exists();
@@ -259,8 +324,7 @@ impl ProjectConfig {
             );
         }
         if !exists {
-            let package_json = PackageJson::read(project_root)?;
-            return Ok(Self::defaults(&package_json));
+            return Ok(Self::defaults(&package_json()?));
         }
         let text = std::fs::read_to_string(&path).map_err(|err| {
             anyhow!(
@@ -861,6 +925,39 @@ mod tests {
 
     fn parse(v: Value) -> Result<ProjectConfig> {
         ProjectConfig::from_value(&v)
+    }
+
+    /// Each file is read once: later changes on disk are not seen by the
+    /// same `ProjectFiles`, errors included, and a missing `convex.json`
+    /// takes its defaults from the `package.json` already read.
+    #[test]
+    fn project_files_read_each_file_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(
+            root.join("package.json"),
+            r#"{"dependencies": {"convex": "1", "react-scripts": "5"}}"#,
+        )
+        .unwrap();
+        let files = ProjectFiles::new(root);
+        assert!(files.ensure_has_convex_dependency("push").is_ok());
+        std::fs::write(root.join("package.json"), "{}").unwrap();
+        assert!(files.ensure_has_convex_dependency("push").is_ok());
+        // The defaults of a create-react-app project, from the first reading.
+        assert_eq!(files.config().unwrap().functions, "src/convex/");
+        std::fs::write(root.join(CONVEX_JSON), r#"{"functions": "x/"}"#).unwrap();
+        assert_eq!(files.config().unwrap().functions, "src/convex/");
+        // A fresh reading sees the files as they are now.
+        let fresh = ProjectFiles::new(root);
+        assert_eq!(fresh.config().unwrap().functions, "x/");
+        assert!(fresh.ensure_has_convex_dependency("push").is_err());
+
+        std::fs::write(root.join("package.json"), "[1,").unwrap();
+        let broken = ProjectFiles::new(root);
+        let first = format!("{:#}", broken.package_json().unwrap_err());
+        assert!(first.contains("not valid JSON"), "{first}");
+        std::fs::write(root.join("package.json"), "{}").unwrap();
+        assert_eq!(format!("{:#}", broken.package_json().unwrap_err()), first);
     }
 
     #[test]

@@ -183,12 +183,12 @@ pub enum Provisioned {
 /// [`ensure_environment_provisioned`], with `{"dev": {}}` standing in for
 /// a missing `authKit` section (so a dev deployment gets an environment).
 pub async fn provision_environment_command(ctx: &Context, target: &Target) -> Result<()> {
-    crate::project::ensure_has_convex_dependency(
-        &ctx.cwd,
-        "integration workos provision-environment",
-    )
-    .map_err(|e| fail(format!("{e:#}")))?;
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)
+    ctx.project()
+        .ensure_has_convex_dependency("integration workos provision-environment")
+        .map_err(|e| fail(format!("{e:#}")))?;
+    let config = ctx
+        .project()
+        .config()
         .map_err(|e| fail(format!("Could not read the project configuration: {e:#}")))?;
     let auth_kit = match config.auth_kit {
         Some(auth_kit) => auth_kit,
@@ -490,7 +490,9 @@ fn update_env_local(
             });
         changes.push((name.clone(), value, comment));
     }
-    let framework = crate::push::environment::suggested_url_env_var_names(&ctx.cwd).framework;
+    let framework =
+        crate::push::environment::suggested_url_env_var_names(ctx.project().package_json().ok())
+            .framework;
     if matches!(framework, Some("Next.js") | Some("TanStackStart"))
         && !ctx.env.is_truthy(crate::env_vars::WORKOS_COOKIE_PASSWORD)
         && !existing_text

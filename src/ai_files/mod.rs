@@ -522,7 +522,7 @@ pub async fn attempt_setup(ctx: &crate::context::Context) {
     if !output::stdin_is_terminal() {
         return;
     }
-    let Ok(config) = crate::project::ProjectConfig::read(&ctx.cwd) else {
+    let Ok(config) = ctx.project().config() else {
         return;
     };
     let paths = AiFilesPaths {

@@ -10,7 +10,6 @@ use crate::ai_files::{self, AiFilesConfig, AiFilesPaths};
 use crate::context::{Context, ContextOptions};
 use crate::error::fail;
 use crate::output::{self, style};
-use crate::project::ProjectConfig;
 
 /// Manage Convex AI files
 ///
@@ -70,7 +69,9 @@ pub struct NoArgs {}
 
 pub fn run(args: Args) -> Result<()> {
     let ctx = Context::new(ContextOptions::default())?;
-    let config = ProjectConfig::read(&ctx.cwd)
+    let config = ctx
+        .project()
+        .config()
         .map_err(|e| fail(format!("Could not read the project configuration: {e:#}")))?;
     let paths = AiFilesPaths {
         project_dir: ctx.cwd.clone(),

@@ -106,10 +106,10 @@ async fn codegen(ctx: &Context, args: &Args, flags: &SelectionFlags) -> Result<(
         None => None,
     };
 
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, "codegen")
+    ctx.project()
+        .ensure_has_convex_dependency("codegen")
         .map_err(|e| fail(format!("{e:#}")))?;
-    let config =
-        crate::project::ProjectConfig::read(&ctx.cwd).map_err(|e| fail(format!("{e:#}")))?;
+    let config = ctx.project().config().map_err(|e| fail(format!("{e:#}")))?;
     let functions_dir = config.functions_dir(&ctx.cwd);
     let settings = CodegenSettings::new(&config, writes(args), args.commonjs);
     let output = ConsoleOutput;

@@ -356,7 +356,8 @@ fn confirm_push_to_other(
     let requested_name = fields
         .map(|f| f.deployment_name.clone())
         .unwrap_or_default();
-    let url_var = environment::suggested_url_env_var_names(&ctx.cwd).convex_url;
+    let url_var =
+        environment::suggested_url_env_var_names(ctx.project().package_json().ok()).convex_url;
     output::message(&format!(
         "You're currently developing against your {} deployment\n\n  {configured_name} (set in CONVEX_DEPLOYMENT)\n\nYour {} deployment {} serves traffic at:\n\n  {url_var}={}\n\nMake sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n",
         output::style::bold(configured_type.map(|t| t.as_str()).unwrap_or("dev")),
@@ -398,7 +399,7 @@ fn warn_about_authkit(ctx: &Context, args: &Args) {
     if args.skip_workos_check {
         return;
     }
-    if let Ok(config) = crate::project::ProjectConfig::read(&ctx.cwd)
+    if let Ok(config) = ctx.project().config()
         && config.auth_kit.is_some()
     {
         output::warning(
@@ -420,7 +421,7 @@ async fn run_cmd(
     let Some(cmd) = &args.cmd else {
         return Ok(());
     };
-    let names = environment::suggested_url_env_var_names(&ctx.cwd);
+    let names = environment::suggested_url_env_var_names(ctx.project().package_json().ok());
     let url_var = args
         .cmd_url_env_var_name
         .clone()
@@ -572,7 +573,7 @@ async fn deploy_to_preview(
     output::success(&format!("Deployed Convex functions to {url}"));
 
     if let Some(function) = args.preview_run.as_ref().filter(|_| is_new) {
-        let config = crate::project::ProjectConfig::read(&ctx.cwd).ok();
+        let config = ctx.project().config().ok();
         let functions = config
             .as_ref()
             .map(|c| c.functions.clone())

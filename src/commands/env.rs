@@ -192,7 +192,7 @@ async fn run_async(ctx: &Context, flags: &SelectionFlags, command: Sub) -> Resul
                 Sub::Remove(_) => "env remove",
                 _ => "env list",
             };
-            crate::project::ensure_has_convex_dependency(&ctx.cwd, verb)?;
+            ctx.project().ensure_has_convex_dependency(verb)?;
             // A local deployment whose backend is not running is started for
             // the command, as the official CLI does.
             one_off::with_running_backend(ctx, &target, async {
@@ -219,7 +219,7 @@ async fn run_default(ctx: &Context, flags: &SelectionFlags, command: DefaultSub)
         DefaultSub::List { options, .. } => (options, "env default list"),
     };
     let backend = default_backend(ctx, flags, options).await?;
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, verb)?;
+    ctx.project().ensure_has_convex_dependency(verb)?;
     match command {
         DefaultSub::Set { args, .. } => set(ctx, &backend, &args, "env default set").await,
         DefaultSub::Get { args, .. } => get(&backend, &args.name).await,

@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let flags = args.selection.to_flags();
     let ctx = Context::new(ContextOptions::from(&flags))?;
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, "export")?;
+    ctx.project().ensure_has_convex_dependency("export")?;
     super::block_on(async {
         let selection = credentials::get_deployment_selection(&ctx, &flags).await?;
         let deployment = credentials::load_selected_deployment_credentials(

@@ -296,7 +296,9 @@ async fn status(ctx: &Context, deployment: &Deployment) -> Result<()> {
             ));
         }
     }
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)
+    let config = ctx
+        .project()
+        .config()
         .map_err(|e| fail(format!("Could not read the project configuration: {e:#}")))?;
     describe_auth_kit(config.auth_kit.as_ref());
     Ok(())

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<()> {
     let target = resolve_target(&args)?;
     let push = args.push && !args.no_push;
     if matches!(target, RunTarget::Function { .. }) || push {
-        crate::project::ensure_has_convex_dependency(&ctx.cwd, "run")?;
+        ctx.project().ensure_has_convex_dependency("run")?;
     }
     // No Ctrl-C handler around the whole command: `--watch` handles it
     // itself (and exits 0, as the official CLI); otherwise it ends the
@@ -274,7 +274,7 @@ fn parse_identity(text: &str) -> Result<JsValue> {
 
 /// The function's `path:export`, as the official CLI reads the name.
 fn function_path(ctx: &Context, name: &str) -> Result<String> {
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)?;
+    let config = ctx.project().config()?;
     crate::push::function_call::parse_function_name(name, &config.functions, &ctx.cwd).map_err(fail)
 }
 

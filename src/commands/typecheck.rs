@@ -47,7 +47,9 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn typecheck(ctx: &Context, args: &Args) -> Result<()> {
-    let config = ProjectConfig::read(&ctx.cwd)
+    let config = ctx
+        .project()
+        .config()
         .map_err(|e| fail(format!("Could not read the project configuration: {e:#}")))?;
     let kind = match args.typescript_compiler {
         Some(CompilerChoice::Tsc) => TypescriptCompiler::Tsc,
@@ -57,7 +59,8 @@ async fn typecheck(ctx: &Context, args: &Args) -> Result<()> {
             .unwrap_or(TypescriptCompiler::Tsc),
     };
     bundle_functions(ctx, &config).await?;
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, "typecheck")
+    ctx.project()
+        .ensure_has_convex_dependency("typecheck")
         .map_err(|e| fail(format!("{e:#}")))?;
 
     let functions_dir = config.functions_dir(&ctx.cwd);

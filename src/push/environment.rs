@@ -3,10 +3,9 @@
 //! deploy key is being used from a non-production build, and the framework's
 //! names for the deployment URL variables.
 
-use std::path::Path;
-
 use crate::env::Env;
 use crate::env_vars as v;
+use crate::project::PackageJson;
 
 /// `Deployed from <Platform> • <sha7>` for the first CI platform detected
 /// (the reference's order), `Deployed from <Platform>` without a commit,
@@ -118,21 +117,25 @@ pub struct UrlEnvVarNames {
 
 /// Chosen from `package.json`'s `dependencies` and `devDependencies`, first
 /// match wins (the reference's order): create-react-app, Next.js, Expo,
-/// SvelteKit, TanStack Start, Vite, Remix, else plain `CONVEX_URL`.
-pub fn suggested_url_env_var_names(project_root: &Path) -> UrlEnvVarNames {
+/// SvelteKit, TanStack Start, Vite, Remix, else plain `CONVEX_URL` (also
+/// when there is no readable `package.json`).
+pub fn suggested_url_env_var_names(package_json: Option<&PackageJson>) -> UrlEnvVarNames {
     let plain = UrlEnvVarNames {
         convex_url: "CONVEX_URL",
         convex_site_url: "CONVEX_SITE_URL",
         framework: None,
     };
-    let Ok(text) = std::fs::read_to_string(project_root.join("package.json")) else {
+    let Some(package_json) = package_json else {
         return plain;
     };
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let has = |name: &str| {
-        ["dependencies", "devDependencies"]
-            .iter()
-            .any(|section| value.get(section).and_then(|d| d.get(name)).is_some())
+        ["dependencies", "devDependencies"].iter().any(|section| {
+            package_json
+                .value
+                .get(*section)
+                .and_then(|d| d.get(name))
+                .is_some()
+        })
     };
     let named = |framework, url, site| UrlEnvVarNames {
         convex_url: url,
@@ -242,7 +245,7 @@ mod tests {
     fn framework_names() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            suggested_url_env_var_names(dir.path()).convex_url,
+            suggested_url_env_var_names(PackageJson::read(dir.path()).ok().as_ref()).convex_url,
             "CONVEX_URL"
         );
         std::fs::write(
@@ -250,7 +253,7 @@ mod tests {
             r#"{"dependencies": {"vite": "5"}, "devDependencies": {"next": "14"}}"#,
         )
         .unwrap();
-        let names = suggested_url_env_var_names(dir.path());
+        let names = suggested_url_env_var_names(PackageJson::read(dir.path()).ok().as_ref());
         assert_eq!(names.convex_url, "NEXT_PUBLIC_CONVEX_URL");
         assert_eq!(names.convex_site_url, "NEXT_PUBLIC_CONVEX_SITE_URL");
         std::fs::write(
@@ -259,7 +262,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            suggested_url_env_var_names(dir.path()).convex_url,
+            suggested_url_env_var_names(PackageJson::read(dir.path()).ok().as_ref()).convex_url,
             "VITE_CONVEX_URL"
         );
     }

@@ -65,7 +65,7 @@ use crate::commands::TypecheckMode;
 use crate::context::Context;
 use crate::credentials::DeploymentType;
 use crate::http::DeploymentClient;
-use crate::project::ProjectConfig;
+use crate::project::{ProjectConfig, ProjectFiles};
 use api::{SchemaStatus, StartPushResponse};
 use codegen_step::{CodegenSettings, CodegenWrites, PredictedFinal};
 use tracing::{CompletedSpan, Reporter, Span};
@@ -292,7 +292,10 @@ impl Drop for WarmSlot {
 impl Pusher {
     /// Checks `package.json` and starts the project's esbuild.
     pub fn start(ctx: &Context) -> PushResult<Pusher> {
-        let mut pusher = Pusher::start_in(
+        ctx.project()
+            .ensure_has_convex_dependency("push")
+            .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
+        let mut pusher = Pusher::launch(
             &ctx.cwd,
             ctx.env
                 .non_empty(crate::env_vars::ESBUILD_BINARY_PATH)
@@ -312,6 +315,15 @@ impl Pusher {
     ) -> PushResult<Pusher> {
         crate::project::ensure_has_convex_dependency(project_root, "push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
+        Pusher::launch(project_root, esbuild_binary_path, cache_folder)
+    }
+
+    /// Starts the bundler (`package.json` checked).
+    fn launch(
+        project_root: &Path,
+        esbuild_binary_path: Option<&Path>,
+        cache_folder: Option<&Path>,
+    ) -> PushResult<Pusher> {
         let bundler = match cache_folder {
             Some(folder) => Bundler::start_cached(
                 project_root,
@@ -635,9 +647,21 @@ impl Run<'_> {
 
     async fn run(&self, root_span: &mut Span) -> PushResult<PushOutcome> {
         let project_root = self.pusher.project_root();
-        crate::project::ensure_has_convex_dependency(project_root, "push")
+        // A one-shot push uses the run's reading of the project's files;
+        // `dev` reads them again for each push, as it watches them.
+        let fresh;
+        let files =
+            if self.pusher.expects_many_pushes() || self.ctx.project().root() != project_root {
+                fresh = ProjectFiles::new(project_root);
+                &fresh
+            } else {
+                self.ctx.project()
+            };
+        files
+            .ensure_has_convex_dependency("push")
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
-        let config = ProjectConfig::read(project_root)
+        let config = files
+            .config()
             .map_err(|e| PushError::invalid_files(format!("{e:#}")))?;
         for warning in config.take_unknown_key_warnings() {
             self.output.warning(&warning);

@@ -278,7 +278,7 @@ pub fn run_limits(args: LimitsArgs) -> Result<()> {
 /// (in that order, as the official CLI).
 async fn prepare(ctx: &Context, flags: &SelectionFlags, command: &str) -> Result<Target> {
     let target = one_off::select_deployment(ctx, flags).await?;
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, command)?;
+    ctx.project().ensure_has_convex_dependency(command)?;
     Ok(target)
 }
 

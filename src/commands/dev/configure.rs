@@ -358,7 +358,7 @@ async fn anonymous(
 /// `convex/README.md` (for a new functions folder) and
 /// `convex/tsconfig.json` (when missing), as `codegen --init` writes them.
 fn init_convex_folder(ctx: &Context) -> Result<()> {
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)?;
+    let config = ctx.project().config()?;
     let functions_dir = config.functions_dir(&ctx.cwd);
     crate::codegen::Output::with_std(|out| {
         crate::codegen::init_functions_dir(&functions_dir, &crate::codegen::Options::default(), out)

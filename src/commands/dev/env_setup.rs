@@ -119,7 +119,8 @@ fn plan_url_vars(
     url: &str,
     site_url: Option<&str>,
 ) -> Result<Option<UrlPlan>> {
-    let names = environment::suggested_url_env_var_names(project_root);
+    let package_json = crate::project::PackageJson::read(project_root).ok();
+    let names = environment::suggested_url_env_var_names(package_json.as_ref());
     // Remix reads `.env`: use it when there is no `.env.local`.
     let remix = names.framework == Some("Remix");
     let env_file = if env_local.is_some() || !remix {

@@ -264,7 +264,7 @@ pub(crate) async fn push_once_for_run(
         skip_push: false,
     };
     let client = ctx.deployment_client(&deployment.url, &deployment.admin_key)?;
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)?;
+    let config = ctx.project().config()?;
     let after = AfterPush {
         run: None,
         deployment: client.clone(),
@@ -346,7 +346,8 @@ pub fn run(args: Args) -> Result<()> {
             code => Err(Failure::silent(code).into()),
         };
     }
-    crate::project::ensure_has_convex_dependency(&ctx.cwd, "run `npx convex dev`")?;
+    ctx.project()
+        .ensure_has_convex_dependency("run `npx convex dev`")?;
     if args.configure.is_none()
         && (args.team.is_some() || args.project.is_some() || args.dev_deployment.is_some())
     {
@@ -580,7 +581,7 @@ async fn develop(
             None => std::future::pending().await,
         }
     };
-    let config = crate::project::ProjectConfig::read(&ctx.cwd)?;
+    let config = ctx.project().config()?;
     let after = AfterPush {
         run: options.run.clone(),
         deployment: client.clone(),
