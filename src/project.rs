@@ -66,7 +66,13 @@ impl ProjectFiles {
 
     /// [`ensure_has_convex_dependency`] on these files.
     pub fn ensure_has_convex_dependency(&self, purpose: &str) -> Result<()> {
-        check_convex_dependency(self.package_json()?, purpose)
+        if !self.package_json()?.has_dependency("convex", true) {
+            bail!(
+                "In order to {purpose}, add `convex` to the dependencies in your package.json \
+                 (for example with `npm install convex`)."
+            );
+        }
+        Ok(())
     }
 }
 
@@ -142,17 +148,7 @@ impl PackageJson {
 /// `convex` in `dependencies`, `devDependencies` or `peerDependencies`.
 /// `purpose` completes "In order to …" in the message (e.g. "push").
 pub fn ensure_has_convex_dependency(project_root: &Path, purpose: &str) -> Result<()> {
-    check_convex_dependency(&PackageJson::read(project_root)?, purpose)
-}
-
-fn check_convex_dependency(package_json: &PackageJson, purpose: &str) -> Result<()> {
-    if !package_json.has_dependency("convex", true) {
-        bail!(
-            "In order to {purpose}, add `convex` to the dependencies in your package.json \
-             (for example with `npm install convex`)."
-        );
-    }
-    Ok(())
+    ProjectFiles::new(project_root).ensure_has_convex_dependency(purpose)
 }
 
 // ---------------------------------------------------------------------------
