@@ -332,24 +332,34 @@ fn without_tsc_bundle(root: &Path) {
 }
 
 async fn differential(ts7: bool, files: Ts5Files, edits: usize) {
+    let scripts = tempfile::tempdir().unwrap();
+    differential_in(ts7, files, edits, scripts.path()).await;
+}
+
+/// The differential with the checker's script (and V8's code cache of the
+/// compiler) in `scripts`; what became of that cache, or `None` when the
+/// test was skipped.
+async fn differential_in(
+    ts7: bool,
+    files: Ts5Files,
+    edits: usize,
+    scripts: &Path,
+) -> Option<Option<String>> {
     if !support::has_program("node") {
         eprintln!("skipped: node is not installed");
-        return;
+        return None;
     }
     let test = if ts7 {
         "the TypeScript 7 differential"
     } else {
         "the TypeScript 5 differential"
     };
-    let Some((_tmp, root)) = project(test, ts7) else {
-        return;
-    };
+    let (_tmp, root) = project(test, ts7)?;
     #[cfg(unix)]
     if files == Ts5Files::WithoutTscBundle {
         without_tsc_bundle(&root);
     }
-    let scripts = tempfile::tempdir().unwrap();
-    let checker = warm_checker(&root, scripts.path());
+    let checker = warm_checker(&root, scripts);
     assert_eq!(
         checker.spec().mode,
         if ts7 { WarmMode::Api } else { WarmMode::Watch }
@@ -433,11 +443,62 @@ async fn differential(ts7: bool, files: Ts5Files, edits: usize) {
         "{} edits, warm checker and fresh tsc agreed on each: {results:?}",
         results.len()
     );
+    Some(checker.compiler_code_cache())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn warm_checker_agrees_with_fresh_tsc_on_typescript_5() {
     differential(false, Ts5Files::Installed, usize::MAX).await;
+}
+
+/// The files of V8's code cache under `scripts`.
+fn code_cache_files(scripts: &Path) -> Vec<PathBuf> {
+    let dir = scripts.join("code-cache");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// On Node.js before 22.1 the checker keeps V8's code cache of the
+/// compiler: a checker started from it (compiled code of the first run,
+/// not of the source) gives the same answers as a fresh `tsc` over the
+/// whole series, and a damaged cache is rejected by V8, not trusted, and
+/// written again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checker_started_from_the_code_cache_agrees_with_fresh_tsc() {
+    let scripts = tempfile::tempdir().unwrap();
+    let Some(first) = differential_in(false, Ts5Files::Installed, 2, scripts.path()).await else {
+        return;
+    };
+    let Some(first) = first else {
+        eprintln!("skipped: this Node.js caches compiled code itself");
+        return;
+    };
+    assert_eq!(first, "missing");
+    // Written after the first check's answer, while the checker was idle.
+    let files = code_cache_files(scripts.path());
+    assert_eq!(files.len(), 1, "one cache file: {files:?}");
+    let written = std::fs::read(&files[0]).unwrap();
+    assert!(written.len() > 100_000, "{} bytes", written.len());
+
+    let second = differential_in(false, Ts5Files::Installed, usize::MAX, scripts.path()).await;
+    assert_eq!(second, Some(Some("used".to_string())));
+    assert_eq!(
+        code_cache_files(scripts.path()),
+        files,
+        "the same file, kept"
+    );
+
+    // Cut short (as a full disk might leave a file written without the
+    // CLI's rename): V8 rejects it, and the checker writes a whole one.
+    std::fs::write(&files[0], &written[..written.len() / 2]).unwrap();
+    let third = differential_in(false, Ts5Files::Installed, 2, scripts.path()).await;
+    assert_eq!(third, Some(Some("rejected".to_string())));
+    assert_eq!(code_cache_files(scripts.path()), files);
+    let rewritten = std::fs::read(&files[0]).unwrap();
+    assert!(rewritten.len() > written.len() / 2 + 1000, "written again");
 }
 
 /// The checker's other way of loading TypeScript 5 (and 4): its full API,

@@ -35,7 +35,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::warm_checker::{Running, SCRIPT, WarmChecker, WarmMode, YOUNG_GENERATION_FLAG};
+use super::warm_checker::{Running, SCRIPT, WarmChecker, WarmSpec};
 use crate::bundler::fingerprint::sha256_hex;
 use crate::env::Env;
 use crate::env_vars;
@@ -216,15 +216,8 @@ pub(crate) async fn connect_or_start(
         .script_path()
         .map_err(|e| format!("could not write its script: {e}"))?;
     let spec = checker.spec();
-    let mut child = spawn_detached(
-        &spec.node,
-        &script,
-        spec.mode,
-        &spec.package_dir,
-        &spec.cwd,
-        server,
-    )
-    .map_err(|e| format!("could not start the typecheck server: {e}"))?;
+    let mut child = spawn_detached(spec, &script, server)
+        .map_err(|e| format!("could not start the typecheck server: {e}"))?;
     crate::output::verbose(&format!(
         "Started a typecheck server (pid {}, {}); it stops after {} s unused",
         child.id(),
@@ -304,28 +297,22 @@ async fn greeted(mut running: Running, within: Duration) -> std::io::Result<Runn
 /// (it must never hold a CI step's pipes open), its own session (Unix) or a
 /// detached process outside our job objects (Windows).
 fn spawn_detached(
-    node: &Path,
+    spec: &WarmSpec,
     script: &Path,
-    mode: WarmMode,
-    package_dir: &Path,
-    cwd: &Path,
     server: &ServerSpec,
 ) -> std::io::Result<std::process::Child> {
     use std::process::Stdio;
     let command = || {
-        let mut command = std::process::Command::new(node);
+        let mut command = std::process::Command::new(&spec.node);
         command
-            .arg(YOUNG_GENERATION_FLAG)
-            .arg(script)
-            .arg(mode.as_str())
-            .arg(package_dir)
+            .args(spec.script_args(script))
             .arg("--serve")
             .arg(&server.address)
             .arg(&server.pid_file)
             .arg(server.idle.as_millis().to_string())
             .arg("--interrupt")
             .arg(&server.interrupt_file)
-            .current_dir(cwd)
+            .current_dir(&spec.cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
