@@ -727,3 +727,105 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Whether this `node` caches compiled code itself (Node.js 22.1 and
+/// later), so that the checker keeps no code cache of its own.
+fn node_has_compile_cache() -> bool {
+    std::process::Command::new("node")
+        .args([
+            "-e",
+            "process.exit(require('module').enableCompileCache ? 0 : 1)",
+        ])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[cfg(unix)]
+fn identity(file: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(file).unwrap();
+    (meta.ino(), meta.modified().unwrap())
+}
+
+/// A push's `tsc` run (no warm checker) goes through the checker script's
+/// `tsc` mode on Node.js before 22.1: the compiler from V8's code cache in
+/// `<cache>/typecheck/code-cache`, written as the second run exits (the
+/// first, in a new cache folder, keeps none), used (not rewritten) by the
+/// next, and written again when damaged; the verdicts and the report stay
+/// a fresh `tsc`'s.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn tsc_runs_from_the_code_cache_with_a_fresh_tscs_report() {
+    if !support::has_program("node") {
+        return;
+    }
+    let Some((_tmp, root)) = project("tsc_runs_from_the_code_cache", false) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let scripts = cache.path().join("typecheck");
+    let convex = root.join("convex");
+    let out = RecordingOutput::default();
+    let check = || async {
+        let mut t = Typechecker::new(TypecheckMode::Try, &root, None);
+        t.cache = Some(TypecheckCache::new(cache.path(), &root));
+        t.check(&convex, &out).await.unwrap()
+    };
+    let failing = |n: u32| format!("{TAGS}export const bad{n}: number = \"text\";\n");
+    // As the push runs it: `--pretty false` (no terminal), from the CLI's
+    // working folder.
+    let fresh_report = || {
+        let out = std::process::Command::new("node")
+            .arg(root.join("node_modules/typescript/bin/tsc"))
+            .arg("--project")
+            .arg(&convex)
+            .args(["--pretty", "false"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    // The first run (a new cache folder, as on a fresh CI machine) keeps
+    // no code cache, so that it pays nothing for it.
+    assert!(matches!(check().await, TypecheckOutcome::Passed { .. }));
+    assert!(code_cache_files(&scripts).is_empty());
+    // The next ones write it (this one as its first `tsc` run exits).
+    write(&root, "convex/tags.ts", &failing(1));
+    let fresh = fresh_report();
+    assert!(fresh.contains("TS2322"), "{fresh}");
+    match check().await {
+        TypecheckOutcome::Failed { diagnostics, .. } => {
+            assert_eq!(diagnostics, fresh, "the report is tsc's own")
+        }
+        other => panic!("expected a failure: {other:?}"),
+    }
+    let files = code_cache_files(&scripts);
+    if node_has_compile_cache() {
+        assert!(files.is_empty(), "{files:?}");
+        return;
+    }
+    assert_eq!(files.len(), 1, "{files:?}");
+    let (inode, _) = identity(&files[0]);
+
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let before = std::time::SystemTime::now();
+    write(&root, "convex/tags.ts", TAGS);
+    assert!(matches!(check().await, TypecheckOutcome::Passed { .. }));
+    let (same_inode, used_at) = identity(&files[0]);
+    assert_eq!(same_inode, inode, "used, not written again");
+    assert!(used_at >= before, "marked as recently used");
+
+    // Damaged: rejected by V8, the run still right, the cache written whole.
+    let whole = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &whole[..whole.len() / 3]).unwrap();
+    write(&root, "convex/tags.ts", &failing(2));
+    let fresh = fresh_report();
+    assert!(fresh.contains("TS2322"), "{fresh}");
+    match check().await {
+        TypecheckOutcome::Failed { diagnostics, .. } => assert_eq!(diagnostics, fresh),
+        other => panic!("expected a failure: {other:?}"),
+    }
+    assert_eq!(code_cache_files(&scripts), files);
+    assert!(std::fs::metadata(&files[0]).unwrap().len() > whole.len() as u64 / 2);
+}

@@ -746,11 +746,23 @@ impl Typechecker {
             None => {
                 let mut command = tokio::process::Command::new(&self.node);
                 if run.invocation.speed_ups && run.compiler.is_javascript_compiler() {
-                    // The same run, with V8 tuned for it (see `jit_tuning`).
-                    command
-                        .arg("-e")
-                        .arg(super::jit_tuning::script_launcher())
-                        .arg("--");
+                    // The same run, with V8 tuned for it (see `jit_tuning`)
+                    // and, through the checker script, the compiler from
+                    // V8's code cache (Node.js before 22.1).
+                    let code_cached = self
+                        .cache
+                        .as_ref()
+                        .zip(run.compiler.package_dir())
+                        .and_then(|(cache, package_dir)| {
+                            super::warm_checker::tsc_launch_args(&cache.dir, &package_dir)
+                        });
+                    match code_cached {
+                        Some(args) => command.args(args),
+                        None => command
+                            .arg("-e")
+                            .arg(super::jit_tuning::script_launcher())
+                            .arg("--"),
+                    };
                 }
                 command.arg(&run.compiler.script);
                 command

@@ -30,6 +30,12 @@
 // the checker removes it when it takes the request, and the answer then
 // says "interruptedWarmUp": true.
 //
+//   node warm_checker.cjs tsc <compiler package folder> [--code-cache <folder>] -- <compiler script> <arguments>
+//
+// Runs the compiler's command line as `node <compiler script> <arguments>`
+// would, with the compiler from V8's code cache (see compileWithCodeCache):
+// the `tsc` runs of pushes on Node.js before 22.1.
+//
 //   node warm_checker.cjs <mode> <compiler package folder> --serve <address> <pid file> <idle ms> [--interrupt <file>]
 //
 // The typecheck server of one-shot pushes (`deploy`; see
@@ -42,7 +48,11 @@
 const fs = require("fs");
 const path = require("path");
 
-const [mode, packageDir, ...options] = process.argv.slice(2);
+const [mode, packageDir, ...rest] = process.argv.slice(2);
+// The checker's own options, and (mode `tsc`) what follows `--`.
+const dashDash = rest.indexOf("--");
+const options = dashDash < 0 ? rest : rest.slice(0, dashDash);
+const passedOn = dashDash < 0 ? [] : rest.slice(dashDash + 1);
 // The `count` values after `--name`, or undefined.
 function option(name, count) {
   const at = options.indexOf(name);
@@ -56,7 +66,7 @@ function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
 }
 
-if (!serving) {
+if (!serving && mode !== "tsc") {
   process.stdin.on("end", () => process.exit(0));
   process.stdin.on("error", () => process.exit(0));
   process.stdout.on("error", () => process.exit(0));
@@ -239,12 +249,16 @@ const [codeCacheDir] = option("--code-cache", 1) || [];
 const CODE_CACHE_FILES = 8;
 let codeCache; // {script, target, status, wanted} once the bundle ran through it
 
-function compileWithCodeCache(Module, bundle, file, source) {
+// `edited`: whether `source` is the bundle with TSC_EXPORTS for its last
+// statement (the checker) or as it is (mode `tsc`). Runs it and returns
+// true, or returns false before running anything.
+function compileWithCodeCache(Module, bundle, file, source, edited) {
   if (!codeCacheDir || Module.enableCompileCache) return false;
   let target;
   try {
     const s = fs.statSync(file);
-    const identity = [TSC_TAIL, TSC_EXPORTS, file, s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs];
+    const edit = edited ? [TSC_TAIL, TSC_EXPORTS] : [];
+    const identity = [...edit, file, s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs];
     identity.push(process.version, process.arch, process.execPath, process.execArgv);
     const key = require("crypto").createHash("sha256").update(JSON.stringify(identity)).digest("hex");
     target = path.join(codeCacheDir, `tsc-${key.slice(0, 32)}.v8`);
@@ -263,11 +277,12 @@ function compileWithCodeCache(Module, bundle, file, source) {
     cachedData,
     importModuleDynamically: vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  const status = cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "used";
+  // Before the bundle runs: in mode `tsc` it ends the process.
+  codeCache = { script, target, status, wanted: status !== "used" };
   const run = script.runInThisContext({ displayErrors: true });
   run.call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, path.dirname(file));
   bundle.loaded = true;
-  const status = cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "used";
-  codeCache = { script, target, status, wanted: status !== "used" };
   return true;
 }
 
@@ -304,9 +319,10 @@ function saveCodeCache() {
   } catch {}
 }
 
-function loadTscBundle() {
-  const Module = require("module");
-  const file = ["_tsc.js", "tsc.js"]
+// TypeScript 5's `tsc` bundle (`lib/_tsc.js` from 5.7, `lib/tsc.js`
+// before), or undefined.
+function tscBundleFile() {
+  return ["_tsc.js", "tsc.js"]
     .map((name) => path.join(packageDir, "lib", name))
     .find((candidate) => {
       try {
@@ -315,6 +331,35 @@ function loadTscBundle() {
         return false;
       }
     });
+}
+
+// Mode `tsc`: runs `node <compiler script> <arguments>` (what follows
+// `--`), loading the bundle through V8's code cache when the script is the
+// package's `bin/tsc` (which only requires the bundle); the cache is
+// written as the process exits (tsc ends with `process.exit`).
+function runTsc() {
+  const [script, ...args] = passedOn;
+  const scriptPath = path.resolve(script);
+  process.argv = [process.argv[0], scriptPath, ...args];
+  const Module = require("module");
+  const file = tscBundleFile();
+  let isBinTsc = false;
+  try {
+    isBinTsc = fs.realpathSync(scriptPath) === fs.realpathSync(path.join(packageDir, "bin", "tsc"));
+  } catch {}
+  if (file && isBinTsc) {
+    const bundle = new Module(file, module);
+    bundle.filename = file;
+    bundle.paths = Module._nodeModulePaths(path.dirname(file));
+    process.on("exit", saveCodeCache);
+    if (compileWithCodeCache(Module, bundle, file, fs.readFileSync(file, "utf8"), false)) return;
+  }
+  require(scriptPath);
+}
+
+function loadTscBundle() {
+  const Module = require("module");
+  const file = tscBundleFile();
   if (!file) return undefined;
   const source = fs.readFileSync(file, "utf8");
   const at = source.lastIndexOf(TSC_TAIL);
@@ -328,7 +373,7 @@ function loadTscBundle() {
   bundle.paths = Module._nodeModulePaths(path.dirname(file));
   const edited = source.slice(0, at) + TSC_EXPORTS + source.slice(at + TSC_TAIL.length);
   try {
-    if (!compileWithCodeCache(Module, bundle, file, edited)) bundle._compile(edited, file);
+    if (!compileWithCodeCache(Module, bundle, file, edited, true)) bundle._compile(edited, file);
   } catch {
     return undefined;
   }
@@ -986,4 +1031,6 @@ function makeWarming(checker, firstDelayMs) {
   };
 }
 
-main();
+// Synchronously, so that the compiler's own errors surface as they would.
+if (mode === "tsc") runTsc();
+else main();
