@@ -14,7 +14,9 @@
 //! flag would print an error). The flags change when code is optimized,
 //! never what it computes: diagnostics and exit codes are the same.
 //!
-//! `jit_tuning.js` opens the warm checker's script and [`script_launcher`].
+//! `jit_tuning.js` opens the warm checker's script (which also runs the
+//! pushes' `tsc`, in its `tsc` mode) and [`script_launcher`] (`tsc` when
+//! there is no cache folder to put that script in).
 //! The flags are set from JavaScript (`v8.setFlagsFromString`, before the
 //! compiler is loaded) rather than on `node`'s command line, where a flag a
 //! later Node.js no longer knows would stop it from starting.
