@@ -82,7 +82,13 @@ fn link(target: &Path, link: &Path) {
 /// A project using TypeScript 5.9.3 (`typescript` of the shared install) or
 /// TypeScript 7.0.2.
 /// `None` (the test skips, loudly) only when npm cannot reach the registry.
+/// The test project with the compiler linked in; `None` (the test is
+/// skipped) without `node` or the npm installs.
 fn project(test: &str, ts7: bool) -> Option<(tempfile::TempDir, PathBuf)> {
+    if !support::has_program("node") {
+        eprintln!("skipped: node is not installed");
+        return None;
+    }
     let (shared, ts7_modules) = support::npm_installs_or_skip(test, ts7)?;
     let tmp = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(tmp.path()).unwrap().join("app");
@@ -345,10 +351,6 @@ async fn differential_in(
     edits: usize,
     scripts: &Path,
 ) -> Option<Option<String>> {
-    if !support::has_program("node") {
-        eprintln!("skipped: node is not installed");
-        return None;
-    }
     let test = if ts7 {
         "the TypeScript 7 differential"
     } else {
@@ -516,9 +518,6 @@ async fn warm_checker_agrees_with_fresh_tsc_on_typescript_7() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_config_the_checker_cannot_vouch_for_falls_back_to_tsc() {
-    if !support::has_program("node") {
-        return;
-    }
     let Some((_tmp, root)) = project(
         "a_config_the_checker_cannot_vouch_for_falls_back_to_tsc",
         false,
@@ -545,9 +544,6 @@ async fn a_config_the_checker_cannot_vouch_for_falls_back_to_tsc() {
 /// check is answered.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_check_interrupts_the_warm_up_under_way() {
-    if !support::has_program("node") {
-        return;
-    }
     let Some((_tmp, root)) = project("a_check_interrupts_the_warm_up_under_way", false) else {
         return;
     };
@@ -599,9 +595,6 @@ async fn a_check_interrupts_the_warm_up_under_way() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn dropping_the_checker_ends_its_process() {
-    if !support::has_program("node") {
-        return;
-    }
     let Some((_tmp, root)) = project("dropping_the_checker_ends_its_process", false) else {
         return;
     };
@@ -633,9 +626,6 @@ fn is_zombie(pid: u32) -> bool {
 /// then not even Node.js starts. Any change makes the compiler run again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remembered_pass_skips_the_compiler_until_something_changes() {
-    if !support::has_program("node") {
-        return;
-    }
     let Some((_tmp, root)) = project(
         "a_remembered_pass_skips_the_compiler_until_something_changes",
         false,
@@ -756,9 +746,6 @@ fn identity(file: &Path) -> (u64, std::time::SystemTime) {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn tsc_runs_from_the_code_cache_with_a_fresh_tscs_report() {
-    if !support::has_program("node") {
-        return;
-    }
     let Some((_tmp, root)) = project("tsc_runs_from_the_code_cache", false) else {
         return;
     };

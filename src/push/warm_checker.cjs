@@ -319,6 +319,14 @@ function saveCodeCache() {
   } catch {}
 }
 
+// A CommonJS module object for `file`, as `require` would make one.
+function moduleFor(Module, file) {
+  const made = new Module(file, module);
+  made.filename = file;
+  made.paths = Module._nodeModulePaths(path.dirname(file));
+  return made;
+}
+
 // TypeScript 5's `tsc` bundle (`lib/_tsc.js` from 5.7, `lib/tsc.js`
 // before), or undefined.
 function tscBundleFile() {
@@ -348,11 +356,9 @@ function runTsc() {
     isBinTsc = fs.realpathSync(scriptPath) === fs.realpathSync(path.join(packageDir, "bin", "tsc"));
   } catch {}
   if (file && isBinTsc) {
-    const bundle = new Module(file, module);
-    bundle.filename = file;
-    bundle.paths = Module._nodeModulePaths(path.dirname(file));
     process.on("exit", saveCodeCache);
-    if (compileWithCodeCache(Module, bundle, file, fs.readFileSync(file, "utf8"), false)) return;
+    const source = fs.readFileSync(file, "utf8");
+    if (compileWithCodeCache(Module, moduleFor(Module, file), file, source, false)) return;
   }
   require(scriptPath);
 }
@@ -368,9 +374,7 @@ function loadTscBundle() {
   try {
     if (Module.enableCompileCache) Module.enableCompileCache();
   } catch {}
-  const bundle = new Module(file, module);
-  bundle.filename = file;
-  bundle.paths = Module._nodeModulePaths(path.dirname(file));
+  const bundle = moduleFor(Module, file);
   const edited = source.slice(0, at) + TSC_EXPORTS + source.slice(at + TSC_TAIL.length);
   try {
     if (!compileWithCodeCache(Module, bundle, file, edited, true)) bundle._compile(edited, file);
